@@ -156,6 +156,7 @@ class ReplayConfig(_Config):
     hidden_every: int = 5  # keep hidden states every n steps
     hidden_trials: int = 20  # ... for this many trajectories per variant
     divergence_threshold: float = 1e3  # |r| above this marks a trajectory diverged
+    bounds_tolerance: float = 0.1  # m; decoded positions farther outside are "out of bounds"
 
     def __post_init__(self):
         object.__setattr__(self, "b_a", tuple(float(x) for x in self.b_a))
@@ -188,7 +189,15 @@ class StatsConfig(_Config):
     score_density: str = "gaussian"  # gaussian | gmm
     score_gmm_components: int = 4
     reference_steps: int = 500
+    score_subspace: bool = True  # measure drift-score cosine in the PCA subspace (else full space)
+    drift_velocity: str = "terminal"  # drift of a momentum variant: terminal (Δ/λ_v) | first_step (Δ)
     time_bins: int = 10  # trial-time bins for the time-varying score
+    # Gauss–Markov toy x_{t+1} = rho x_t + eta, eta ~ N(0, q), x_0 ~ N(m0, p0)
+    gm_rho: float = 0.95
+    gm_q: float = 0.01
+    gm_m0: float = 1.0
+    gm_p0: float = 0.01
+    gm_steps: int = 100
 
 
 @dataclass(frozen=True)

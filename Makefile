@@ -1,0 +1,71 @@
+# Entry points; every target uses the project virtualenv (created on first use).
+#   make test                       unit + workflow tests (dry-runs, lint, schema, smoke run)
+#   make figures                    every figure at the default scale (config/config.yaml)
+#   make figures CONFIG=config/paper.yaml PROFILE=profiles/slurm
+#   make smoke                      the whole DAG at smoke scale, minutes
+#   make report                     results/report.html (after a run, same CONFIG)
+#   make lint | make clean | make explain FILE=results/figures/fig2_leakage.png
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SNAKEMAKE := $(VENV)/bin/snakemake
+STAMP := $(VENV)/.installed
+CONFIG ?= config/config.yaml
+PROFILE ?= profiles/local
+CORES ?=
+SMK_ARGS ?=
+PYTEST_ARGS ?=
+# Measured wall time of `make figures` with the default config on 2 CPU cores (filled in by hand).
+DEFAULT_TIME ?= <to be measured>
+# torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the
+# CPU-only wheel (PyPI's Linux wheel bundles CUDA).
+TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+TORCH_INDEX ?=
+CORES_FLAG := $(if $(CORES),--cores $(CORES),)
+
+.PHONY: help venv test figures smoke report lint clean explain
+
+help:
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),) torch==$(TORCH_VERSION)
+	$(PY) -m pip install -e '.[dev]'
+	@touch $@
+
+test: venv
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+figures: venv
+	@echo "Default config (config/config.yaml): about $(DEFAULT_TIME) on 2 CPU cores."
+	@echo "Smaller or larger: make figures CONFIG=config/smoke.yaml (minutes) |" \
+	      "CONFIG=config/paper.yaml PROFILE=profiles/slurm (GPU / HPC). Running $(CONFIG) with $(PROFILE)."
+	$(SNAKEMAKE) --profile $(PROFILE) --configfile $(CONFIG) $(CORES_FLAG) $(SMK_ARGS)
+
+smoke:
+	@$(MAKE) --no-print-directory figures CONFIG=config/smoke.yaml
+
+report: venv
+	$(SNAKEMAKE) --profile $(PROFILE) --configfile $(CONFIG) --report results/report.html
+	@echo "wrote results/report.html"
+
+lint: venv
+	$(SNAKEMAKE) --lint --configfile $(CONFIG)
+	$(VENV)/bin/snakefmt --check Snakefile rules/
+
+explain: venv
+	@test -n "$(FILE)" || { echo "usage: make explain FILE=results/figures/fig2_leakage.png"; exit 2; }
+	@$(PY) -c 'import sys; from rnnreplay.provenance import check, explain; print(explain(sys.argv[1])); sys.exit(1 if check(sys.argv[1]) else 0)' "$(FILE)"
+
+# Outputs, logs and Snakemake's records; conda envs under .snakemake/conda are kept.
+clean:
+	rm -rf results logs
+	@if [ -d .snakemake ]; then find .snakemake -mindepth 1 -maxdepth 1 ! -name conda -exec rm -rf {} +; fi

@@ -743,7 +743,7 @@ def claims_table(
     c6.sort(key=lambda r: (order.get(r["regime"], 9), REPLAY_TASKS.index(r["task"])))
     rows += c6
     if stats.get("gauss_markov") is not None:
-        thr = float(getattr(cfg, "tv_gap_threshold", GM_GAP_THRESHOLD))
+        thr = float(cfg.tv_gap_threshold)
         rows.append(_c6_gauss_markov(stats["gauss_markov"], thr))
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["n_seeds"] = df["n_seeds"].astype(int)

@@ -62,6 +62,9 @@ class TaskConfig(_Config):
     speed_ou_tau: float = 0.2  # s, OU time constant of speed
     speed_ou_cv: float = 0.3  # stationary std of speed / mean speed
     lateral_jitter: float = 0.01  # m, std of lateral jitter around the track
+    lateral_jitter_tau: float = 0.2  # s, time constant of the smooth (AR(1)) lateral jitter
+    jitter_corner_blend: float = 0.05  # m, path distance over which jitter turns at corners
+    box_clip: bool = True  # clip box positions into the box (predecessor lets ~1% leave it)
 
     def __post_init__(self):
         if self.name not in TASKS:
@@ -209,6 +212,7 @@ class ClaimsConfig(_Config):
     momentum_lambda_v: float = 0.5  # lambda_v taken as "momentum on"
     leaky_alpha: float = 0.2
     masked_k: int = 4  # k used for claim C1's masked comparison
+    tv_gap_threshold: float = 0.1  # C6: min max-over-t relative score-rate gap of the toy
 
 
 @dataclass(frozen=True)

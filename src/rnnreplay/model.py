@@ -159,16 +159,18 @@ class NoisyRNN(nn.Module):
         use_momentum = not _is_const(p.lambda_v, 1.0)
         use_noise = not _is_const(p.noise_std, 0.0)
         adapt_inside = self.cfg.adaptation_site == "inside"
-        alpha = self.alpha
+        alpha = float(self.alpha)  # a Python float keeps 0-d tensor ops out of the time loop
         # One matmul for the input projection of every step, outside the time loop.
-        inp = None
+        inp = [None] * steps
         if u is not None and self.cfg.cell == "rnn":
-            inp = self.U(u).transpose(0, 1)  # (T, B, N)
+            # unbind, not inp[t]: the backward of per-step indexing allocates and zero-fills a
+            # full (T, B, N) gradient at every step (quadratic in T); unbind's backward is one stack.
+            inp = self.U(u).transpose(0, 1).unbind(0)
+        u_steps = u.unbind(1) if u is not None else [None] * steps
         noise = self._noise(steps, batch, r, generator) if use_noise else None
         hidden = [r] if keep_hidden else None
         for t in range(steps):
-            f = self._nonlinear(r, a, None if inp is None else inp[t], None if u is None else u[:, t],
-                                use_adapt and adapt_inside)
+            f = self._nonlinear(r, a, inp[t], u_steps[t], use_adapt and adapt_inside)
             if use_adapt and not adapt_inside:
                 f = f - a
             r_new = (1.0 - alpha) * r + alpha * f

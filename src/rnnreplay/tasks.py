@@ -77,18 +77,6 @@ __all__ = [
     "validate_task_config",
 ]
 
-# ---------------------------------------------------------------------------------------------
-# Reconstructed defaults that are NOT (yet) TaskConfig fields. Each is read from the config with
-# ``_cfg_get(cfg, name, default)`` so that adding the field to TaskConfig takes over without code
-# changes. (Requested from the lead as TaskConfig fields with these defaults.)
-# ---------------------------------------------------------------------------------------------
-DEFAULT_BOX_CLIP: bool = True  # (reconstructed) clip box positions into the box after each step
-DEFAULT_LATERAL_JITTER_TAU: float = 0.2  # s, (reconstructed) AR(1) time constant of lateral jitter
-DEFAULT_JITTER_CORNER_BLEND: float = 0.05  # m, (reconstructed) half-width of normal blend at corners
-
-
-def _cfg_get(cfg: Any, name: str, default: Any) -> Any:
-    return getattr(cfg, name, default)
 
 
 # =============================================================================================
@@ -194,12 +182,12 @@ def validate_task_config(cfg: TaskConfig) -> None:
             ("lateral_jitter", cfg.lateral_jitter >= 0, ">= 0"),
             (
                 "lateral_jitter_tau",
-                _cfg_get(cfg, "lateral_jitter_tau", DEFAULT_LATERAL_JITTER_TAU) > 0,
+                cfg.lateral_jitter_tau > 0,
                 "> 0",
             ),
             (
                 "jitter_corner_blend",
-                _cfg_get(cfg, "jitter_corner_blend", DEFAULT_JITTER_CORNER_BLEND) >= 0,
+                cfg.jitter_corner_blend >= 0,
                 ">= 0",
             ),
         ]
@@ -212,7 +200,7 @@ def validate_task_config(cfg: TaskConfig) -> None:
             checks += [("side", cfg.side > 0, "> 0"), ("laps", cfg.laps > 0, "> 0")]
     for name, ok, rule in checks:
         if not ok:
-            raise ValueError(f"task.{name}={_cfg_get(cfg, name, None)!r} must be {rule}")
+            raise ValueError(f"task.{name}={getattr(cfg, name, None)!r} must be {rule}")
 
 
 # =============================================================================================
@@ -224,7 +212,7 @@ def validate_task_config(cfg: TaskConfig) -> None:
 def _box_positions(cfg: TaskConfig, n: int, rng: np.random.Generator):
     T, dt, half = cfg.seq_len, cfg.dt, cfg.box_size / 2.0
     margin, slow = cfg.wall_margin, cfg.wall_slow
-    clip = bool(_cfg_get(cfg, "box_clip", DEFAULT_BOX_CLIP))
+    clip = bool(cfg.box_clip)
     # Place-cell centres first, from the same generator.
     centres = rng.uniform(-half, half, size=(cfg.n_place_cells, 2)).astype(np.float32)
 
@@ -274,7 +262,7 @@ def _ou_and_jitter(cfg: TaskConfig, n: int, mean_speed: float, rng: np.random.Ge
     rho_v = math.exp(-dt / cfg.speed_ou_tau)
     sd_v = cfg.speed_ou_cv * mean_speed
     innov_v = sd_v * math.sqrt(1.0 - rho_v**2)
-    tau_j = float(_cfg_get(cfg, "lateral_jitter_tau", DEFAULT_LATERAL_JITTER_TAU))
+    tau_j = float(cfg.lateral_jitter_tau)
     rho_j = math.exp(-dt / tau_j)
     innov_j = cfg.lateral_jitter * math.sqrt(1.0 - rho_j**2)
     v0 = mean_speed + sd_v * rng.standard_normal(n)
@@ -298,7 +286,7 @@ def _tmaze_positions(cfg: TaskConfig, n: int, rng: np.random.Generator):
     T, dt = cfg.seq_len, cfg.dt
     Ls, La = cfg.stem_length, cfg.arm_length
     L = Ls + La
-    w = min(float(_cfg_get(cfg, "jitter_corner_blend", DEFAULT_JITTER_CORNER_BLEND)), Ls / 2, La / 2)
+    w = min(float(cfg.jitter_corner_blend), Ls / 2, La / 2)
     arm = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)
     mean_speed = L / (T * dt)
     v, step = _ou_and_jitter(cfg, n, mean_speed, rng)
@@ -351,7 +339,7 @@ def _triangle_point(s: np.ndarray, side: float) -> tuple[np.ndarray, np.ndarray]
 
 def _triangle_positions(cfg: TaskConfig, n: int, rng: np.random.Generator):
     T, dt, side = cfg.seq_len, cfg.dt, cfg.side
-    w = min(float(_cfg_get(cfg, "jitter_corner_blend", DEFAULT_JITTER_CORNER_BLEND)), side / 2)
+    w = min(float(cfg.jitter_corner_blend), side / 2)
     start = rng.integers(0, 3, size=n).astype(np.int8)
     direction = np.where(rng.random(n) < 0.5, -1, 1).astype(np.int8)
     mean_speed = cfg.laps * 3.0 * side / (T * dt)
@@ -470,13 +458,6 @@ def generate(cfg: TaskConfig, seed: int) -> xr.Dataset:
     attrs: dict[str, Any] = {"task": cfg.name, "seed": int(seed)}
     for f in fields(cfg):
         attrs[f"gen_{f.name}"] = _attr_value(getattr(cfg, f.name))
-    # Reconstructed defaults not (yet) in TaskConfig, recorded too.
-    for name, default in (
-        ("box_clip", DEFAULT_BOX_CLIP),
-        ("lateral_jitter_tau", DEFAULT_LATERAL_JITTER_TAU),
-        ("jitter_corner_blend", DEFAULT_JITTER_CORNER_BLEND),
-    ):
-        attrs.setdefault(f"gen_{name}", _attr_value(_cfg_get(cfg, name, default)))
     if cfg.name == "triangle":
         attrs["triangle_coordinates"] = (
             "centroid at origin; V0=(0,R), V1=(-side/2,-R/2), V2=(side/2,-R/2), R=side/sqrt(3); "

@@ -335,7 +335,7 @@ def test_gauss_markov_gap_sources():
     assert claims.gauss_markov_gap(make_fake_gm(stationary=True, with_gap=False))[0] == pytest.approx(
         0, abs=1e-9
     )
-    thr = claims.GM_GAP_THRESHOLD
+    thr = CFG.tv_gap_threshold
     df = claims.claims_table({"gauss_markov": make_fake_gm()}, CFG)
     assert list(df["verdict"]) == ["supported"] and f"{thr:g}" in df["rule"].iloc[0]
 

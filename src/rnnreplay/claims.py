@@ -46,8 +46,8 @@ regime (α = ``leaky_alpha``, k = 1) of every task present (tracks and box).
   (adapt, momentum) minus (adapt, 1), claimed > 0; ALL.
 * C6 per task/regime: ``drift_score_cosine`` of the unmodified variant (0, 1), one-sample, claimed
   > 0. C6 Gauss–Markov: ``max_t |score_rate_t − pooled| / pooled`` from ``gauss_markov.nc``
-  (analytic, no sampling): supported if above ``tv_gap_threshold`` (ClaimsConfig field when
-  present, else :data:`GM_GAP_THRESHOLD`), contradicted otherwise.
+  (analytic, no sampling): supported if above ``ClaimsConfig.tv_gap_threshold``, contradicted
+  otherwise.
 
 Variants and networks are matched to the requested coordinates by nearest value
 (:func:`select_variant`, :func:`select_net`); the values actually used appear in ``comparison``.
@@ -77,7 +77,6 @@ except ImportError:  # pragma: no cover - only while stats.py is absent
 
 __all__ = [
     "COLUMNS",
-    "GM_GAP_THRESHOLD",
     "REGIMES",
     "RULE",
     "RULE_ALL",
@@ -109,8 +108,6 @@ REGIMES: dict[str, tuple[bool, str]] = {
 #: tasks on which C2–C6 are evaluated (those present in the stats), C1 tasks
 REPLAY_TASKS: tuple[str, ...] = ("tmaze", "triangle", "box")
 C1_TASKS: tuple[str, ...] = ("tmaze", "triangle")
-#: default minimum relative score-rate gap for "the Gauss–Markov score is time-varying"
-GM_GAP_THRESHOLD: float = 0.1
 
 COLUMNS: list[str] = [
     "claim",

@@ -63,7 +63,7 @@ lint: venv
 
 explain: venv
 	@test -n "$(FILE)" || { echo "usage: make explain FILE=results/figures/fig2_leakage.png"; exit 2; }
-	@$(PY) -c 'import sys; from rnnreplay.provenance import check, explain; print(explain(sys.argv[1])); sys.exit(1 if check(sys.argv[1]) else 0)' "$(FILE)"
+	@$(PY) -m rnnreplay.cli audit "$(FILE)"
 
 # Outputs, logs and Snakemake's records; conda envs under .snakemake/conda are kept.
 clean:

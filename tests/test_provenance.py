@@ -347,3 +347,17 @@ def test_pick_device(monkeypatch):
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             device.pick_device("cuda")
     assert device.describe_device("cpu")["type"] == "cpu"
+
+
+def test_cli_audit_exit_code_names_the_changed_input(tmp_path, monkeypatch, capsys):
+    from rnnreplay import cli
+
+    monkeypatch.chdir(tmp_path)
+    Path("in.txt").write_text("1")
+    rec = provenance.record(rule="stats", inputs=["in.txt"], outputs=["o.nc"], params={"seed": 3})
+    io.write_netcdf(small_dataset(), "o.nc", rec, title="o", source="test")
+    assert cli.main(["audit", "o.nc"]) == 0
+    assert "current" in capsys.readouterr().out
+    Path("in.txt").write_text("2")
+    assert cli.main(["audit", "o.nc"]) == 1
+    assert "in.txt: changed" in capsys.readouterr().out

@@ -20,7 +20,9 @@ report: "workflow/report/workflow.rst"
 include: "rules/common.smk"
 
 
-validate_config(config, Path(workflow.basedir) / "config" / "schema.yaml")
+SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+validate_config(config, SCHEMA)
+record_configfiles(SCHEMA)
 
 
 include: "rules/datasets.smk"

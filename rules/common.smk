@@ -4,14 +4,12 @@
 
 import functools
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
 
-import jsonschema
-import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 # The package of this checkout, for the workflow and every job (also in conda envs and on
 # SLURM nodes, which inherit the environment): src/ goes first on the import path.
@@ -22,7 +20,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([SRC, *(p for p in _pythonpath if p != SRC)])
 )
 
-from rnnreplay import provenance
+from rnnreplay import provenance, settings
 from rnnreplay.pipeline import networks, replay_networks
 
 TASKS = ("box", "tmaze", "triangle")
@@ -58,37 +56,35 @@ STEP_MODULES = {
 
 
 # ----------------------------------------------------------------------------- validation
-def _error_path(error):
-    return ".".join(str(p) for p in error.absolute_path) or "(top level)"
-
-
 def validate_config(config, schema_file):
-    """Check ``config`` against the JSON schema, listing every error with the key it concerns,
-    then fill the schema's defaults in (outside ``overrides``, which stay partial)."""
-    schema = yaml.safe_load(Path(schema_file).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=_error_path)
-    if errors:
-        lines = [f"  - {_error_path(e)}: {e.message}" for e in errors]
-        raise WorkflowError(
-            "invalid config (checked against config/schema.yaml):\n" + "\n".join(lines)
-        )
-    overrides = config.pop("overrides", None)
-    validate(config, schema_file)  # Snakemake's validate: fills defaults in place
-    config["overrides"] = overrides if overrides is not None else {}
+    """Validate ``config`` (every error, with its key) and fill the schema's defaults in."""
+    try:
+        settings.validate_config(config, schema_file)
+    except settings.ConfigError as err:
+        raise WorkflowError(str(err)) from None
+
+
+def record_configfiles(schema_file):
+    """Tell jobs (and through their provenance, `rnnreplay audit`) which config files this
+    run read - the Snakefile's configfile first, then each --configfile on top - and the
+    schema that filled the defaults in."""
+    cli = [str(f) for f in workflow.overwrite_configfiles]
+    files = [str(f) for f in workflow.configfiles if str(f) not in cli] + cli
+    os.environ[settings.CONFIGFILES_ENV] = json.dumps(
+        {
+            "files": [_workdir_path(f) for f in files],
+            "schema": _workdir_path(schema_file),
+        }
+    )
+
+
+def _workdir_path(path):
+    """Relative to the working directory when inside it (records move with results/)."""
+    rel = os.path.relpath(path)
+    return os.path.abspath(path) if rel.startswith("..") else rel
 
 
 # ----------------------------------------------------------------------------- config views
-def canonical(value):
-    """Deep copy with dict keys sorted, so a param's repr (the params rerun trigger) does
-    not change when keys are only reordered in the YAML."""
-    if isinstance(value, dict):
-        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    return value
-
-
 def seeds():
     return [int(s) for s in config["seeds"]]
 
@@ -97,90 +93,47 @@ def tasks():
     return list(config["tasks"])
 
 
-SWEEP_KEYS = ("alphas", "mask_k", "modifiers_in_training", "replay_alphas")
-
-
 def task_override(task, *sections):
-    """The task's overrides (all sections, or only ``sections``)."""
-    override = (config.get("overrides") or {}).get(task) or {}
-    return {k: v for k, v in override.items() if not sections or k in sections}
-
-
-def decode_section(task):
-    """Decoding settings matter on the box only (track outputs are positions already)."""
-    return config["decode"] if task == "box" else None
+    return settings.task_override(config, task, *sections)
 
 
 def seed_param(wildcards):
-    return int(wildcards.seed)
+    return settings.step_seed("train", config, wildcards)
 
 
 def dataset_seed(wildcards):
-    return int(config["dataset_seed"])
+    return settings.step_seed("dataset", config, wildcards)
 
 
-# The settings params below name the config each step reads. They are what the params rerun
-# trigger compares, so each step lists what it reads and nothing more: adding a seed, an alpha
-# or a mask k trains the new networks and keeps the trained ones.
+# The `settings` param of each rule is the config its step reads, and nothing more
+# (rnnreplay.settings.step_settings): it is what the params rerun trigger compares, and
+# what `rnnreplay audit` recomputes to find results the config no longer describes.
 def dataset_settings(wildcards):
-    """Settings the dataset step reads - the task's generator section."""
-    return canonical({"task": config["task"][wildcards.task]})
+    return settings.step_settings("dataset", config, wildcards)
 
 
 def train_settings(wildcards):
-    """Settings the training step reads - model, training without the sweeps (the network id
-    carries alpha, k and the regime), decoding (logged error), model/training overrides.
-    """
-    training = {k: v for k, v in config["training"].items() if k not in SWEEP_KEYS}
-    return canonical(
-        {
-            "model": config["model"],
-            "training": training,
-            "decode": decode_section(wildcards.task),
-            "overrides": task_override(wildcards.task, "model", "training"),
-        }
-    )
+    return settings.step_settings("train", config, wildcards)
 
 
 def replay_settings(wildcards):
-    """Settings the replay step reads - replay, decoding, the task's replay override."""
-    return canonical(
-        {
-            "replay": config["replay"],
-            "decode": decode_section(wildcards.task),
-            "overrides": task_override(wildcards.task, "replay"),
-        }
-    )
+    return settings.step_settings("replay", config, wildcards)
 
 
 def stats_settings(wildcards):
-    """Settings the statistics step reads - seeds, networks, replay variants, stats,
-    decoding, claims.momentum_lambda_v (friction of the reference sampler), overrides.
-    """
-    return canonical(
-        {
-            "seeds": config["seeds"],
-            "training": config["training"],
-            "replay": config["replay"],
-            "stats": config["stats"],
-            "decode": decode_section(wildcards.task),
-            "claims": {"momentum_lambda_v": config["claims"]["momentum_lambda_v"]},
-            "overrides": task_override(wildcards.task),
-        }
-    )
+    return settings.step_settings("stats", config, wildcards)
 
 
 def gauss_markov_settings(wildcards):
-    return canonical({"stats": config["stats"]})
+    return settings.step_settings("gauss_markov", config, wildcards)
 
 
 def figure_settings(wildcards):
-    """figures.draw reads the claims section (which b_a / lambda_v / alpha / k count as on)."""
-    return canonical({"claims": config["claims"]})
+    return settings.step_settings("figure", config, wildcards)
 
 
 def claims_settings(wildcards):
-    return canonical({"claims": config["claims"], "stats": config["stats"]})
+    return settings.step_settings("claims", config, wildcards)
 
 
 def checkpoint_path(wildcards):

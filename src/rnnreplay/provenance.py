@@ -53,6 +53,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 VERSIONED = ("torch", "numpy", "xarray", "snakemake")
 SIDECAR_SUFFIX = ".prov.json"
+CONFIGFILES_ENV = "RNNREPLAY_CONFIG"  # set by rules/common.smk: config files and schema
 _CHUNK = 1 << 20
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -333,6 +334,17 @@ def _paths(items: Any) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _config_source() -> dict[str, Any] | None:
+    """``{"files": [...], "schema": path}``: the config files the workflow read, in order,
+    and its schema (set by rules/common.smk; None outside the workflow)."""
+    raw = os.environ.get(CONFIGFILES_ENV)
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def record(
     snakemake: Any = None,
     *,
@@ -371,6 +383,8 @@ def record(
         "device": device_info(),
         "host": socket.gethostname(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        # which config files the workflow read, for the audit to reread
+        "config": _config_source(),
         "lineage": merge_lineage((p, read_provenance(p)) for p in input_paths),
     }
     return prov
@@ -414,70 +428,16 @@ def log_to(path: str | os.PathLike | None, level: int = logging.INFO) -> None:
 
 
 # --------------------------------------------------------------------------- audit
-def check(path: str | os.PathLike) -> list[str]:
+def check(path: str | os.PathLike, configfiles: Iterable[str] | None = None) -> list[str]:
     """Why the artefact at ``path`` is no longer current; an empty list means current.
+    (:func:`rnnreplay.audit.audit` has the checks.)"""
+    from .audit import audit
 
-    Walks the artefact's record and its lineage (paths relative to the workflow directory):
-    every recorded input must still exist with the recorded sha256, and the code hash of every
-    step (``params.code``: modules and sha256) must match the package as it is now. Config
-    changes are what ``snakemake -n`` reports (params trigger); this check does not read the
-    config.
-    """
-    rec = read_provenance(path)
-    if rec is None:
-        return [f"{path}: no provenance record (no `provenance` attribute or .prov.json sidecar)"]
-    problems: list[str] = []
-    nodes = [{k: v for k, v in rec.items() if k != "lineage"}, *(rec.get("lineage") or ())]
-    sums: dict[str, str | None] = {}
-    for node in nodes:
-        made = ", ".join(node.get("outputs") or ()) or str(path)
-        step = f"rule {node.get('rule')} ({made})"
-        for inp, recorded in sorted((node.get("inputs") or {}).items()):
-            if inp not in sums:
-                sums[inp] = file_sha256(inp) if os.path.isfile(inp) else None
-            if sums[inp] is None:
-                problems.append(f"{inp}: missing; {step} read it")
-            elif sums[inp] != recorded:
-                problems.append(f"{inp}: changed since {step} read it")
-        code = (node.get("params") or {}).get("code")
-        if isinstance(code, Mapping) and "sha256" in code:
-            now = package_hash(code.get("modules") or [], exact=code.get("exact") or [])
-            if now != code["sha256"]:
-                mods = [*(code.get("modules") or []), *(code.get("exact") or [])]
-                problems.append(f"{step}: package code changed since (modules {mods})")
-    return problems
+    return audit(path, list(configfiles) if configfiles is not None else None).problems
 
 
-def explain(path: str | os.PathLike) -> str:
+def explain(path: str | os.PathLike, configfiles: Iterable[str] | None = None) -> str:
     """Human-readable answer to "where did this file come from, and is it still current?"."""
-    rec = read_provenance(path)
-    if rec is None:
-        return f"{path}: no provenance record"
-    git = rec.get("git") or {}
-    head = git_state().get("commit")
-    lines = [
-        f"{path}",
-        f"  made by rule {rec.get('rule')} {rec.get('wildcards') or ''}".rstrip(),
-        f"  git {git.get('commit')} (dirty: {git.get('dirty')}); checkout now at {head}",
-        f"  package_hash {str(rec.get('package_hash'))[:16]}, versions {rec.get('versions')}",
-        f"  device {rec.get('device')}, host {rec.get('host')}, SLURM job {rec.get('slurm_job_id')}",
-    ]
-    if "created" in rec:
-        lines.append(f"  created {rec['created']}")
-    lineage = rec.get("lineage") or []
-    by_rule: dict[str, int] = {}
-    for node in lineage:
-        by_rule[str(node.get("rule"))] = by_rule.get(str(node.get("rule")), 0) + 1
-    lines.append(f"  lineage: {len(lineage)} upstream jobs {dict(sorted(by_rule.items()))}")
-    seeds = sorted(
-        {int(n["wildcards"]["seed"]) for n in lineage if "seed" in (n.get("wildcards") or {})}
-    )
-    if seeds:
-        lines.append(f"  training seeds upstream: {seeds}")
-    problems = check(path)
-    if problems:
-        lines.append(f"  NOT CURRENT ({len(problems)} problem(s)):")
-        lines.extend(f"    - {p}" for p in problems)
-    else:
-        lines.append("  current: every input checksum and code hash in its lineage still matches")
-    return "\n".join(lines)
+    from .audit import audit, report
+
+    return report(audit(path, list(configfiles) if configfiles is not None else None))

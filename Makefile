@@ -4,7 +4,7 @@
 #   make figures CONFIG=config/paper.yaml PROFILE=profiles/slurm
 #   make smoke                      the whole DAG at smoke scale, minutes
 #   make report                     results/report.html (after a run, same CONFIG)
-#   make lint | make clean | make explain FILE=results/figures/fig2_leakage.png
+#   make lint | make clean | make audit FILE=results/figures/fig2_leakage.png
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -28,7 +28,7 @@ TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 TORCH_INDEX ?=
 CORES_FLAG := $(if $(CORES),--cores $(CORES),)
 
-.PHONY: help venv test figures smoke report lint clean explain
+.PHONY: help venv test figures smoke report lint clean audit
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -61,8 +61,8 @@ lint: venv
 	$(SNAKEMAKE) --lint --configfile $(CONFIG)
 	$(VENV)/bin/snakefmt --check Snakefile rules/
 
-explain: venv
-	@test -n "$(FILE)" || { echo "usage: make explain FILE=results/figures/fig2_leakage.png"; exit 2; }
+audit: venv
+	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/figures/fig2_leakage.png"; exit 2; }
 	@$(PY) -m rnnreplay.cli audit "$(FILE)"
 
 # Outputs, logs and Snakemake's records; conda envs under .snakemake/conda are kept.

@@ -361,3 +361,27 @@ def test_cli_audit_exit_code_names_the_changed_input(tmp_path, monkeypatch, caps
     Path("in.txt").write_text("2")
     assert cli.main(["audit", "o.nc"]) == 1
     assert "in.txt: changed" in capsys.readouterr().out
+
+
+def test_save_model_bytes_do_not_depend_on_the_file_name(tmp_path):
+    import torch
+
+    blob = {"state_dict": {"w": torch.arange(6.0).reshape(2, 3)}, "task": "tmaze"}
+    a = io.save_model(blob, tmp_path / "a" / "seed0.pt", {"rule": "train"})
+    b = io.save_model(blob, tmp_path / "b" / "other.pt", {"rule": "train"})
+    assert a.read_bytes() == b.read_bytes()  # downstream records hash these bytes
+    assert torch.equal(io.load_model_blob(b)["state_dict"]["w"], blob["state_dict"]["w"])
+
+
+def test_lineage_leaves_sidecar_timestamps_out(tmp_path, monkeypatch):
+    """A model's sidecar carries its creation time; records downstream (netCDF attributes)
+    must not, or identical runs would not give byte-identical files."""
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    prov = provenance.record(rule="train", outputs=["m.pt"])
+    io.save_model({"w": torch.ones(1)}, "m.pt", prov)
+    assert "created" in json.loads(Path("m.pt.prov.json").read_text())
+    down = provenance.record(rule="replay", inputs=["m.pt"], outputs=["r.nc"])
+    (node,) = down["lineage"]
+    assert node["rule"] == "train" and "created" not in node

@@ -4,17 +4,23 @@ trigger, and (slow) the whole smoke DAG end to end."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
+import torch
 import yaml
 
 from rnnreplay import config as cfgmod
@@ -420,3 +426,231 @@ def test_smoke_report(smoke_run):
     res = snakemake("--report", str(report), *configfile_args(["config/smoke.yaml"]),
                     workdir=smoke_run)
     assert res.returncode == 0 and report.stat().st_size > 0, res.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------- audit (smoke)
+def _artefacts(root: Path) -> list[Path]:
+    """Every result a user could audit: netCDF files, models and figures."""
+    res = root / "results"
+    return sorted([*res.rglob("*.nc"), *res.rglob("*.pt"), *res.glob("figures/*.png"),
+                   *res.glob("figures/*.pdf")])
+
+
+@contextlib.contextmanager
+def chdir(path: Path):
+    old = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture
+def smoke_copy(smoke_run, tmp_path):
+    """A copy of the smoke run that a test may damage."""
+    dest = tmp_path / "copy"
+    shutil.copytree(smoke_run, dest, symlinks=True)
+    return dest
+
+
+@pytest.mark.slow
+def test_smoke_audit_every_output_clean(smoke_run, capsys):
+    from rnnreplay import cli
+
+    paths = _artefacts(smoke_run)
+    assert len(paths) > 40
+    with chdir(smoke_run):
+        for path in paths:
+            rel = str(path.relative_to(smoke_run))
+            assert cli.main(["audit", rel]) == 0, capsys.readouterr().out[-3000:]
+            out = capsys.readouterr().out
+            assert out.rstrip().splitlines()[-1].startswith("CURRENT"), (rel, out[-2000:])
+            assert "config not checked" not in out, rel
+    # the console script, as a user runs it: lineage down to the datasets, every field named
+    exe = Path(sys.executable).parent / "rnnreplay"
+    res = subprocess.run([str(exe), "audit", "results/figures/fig2_leakage.png"],
+                         cwd=smoke_run, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    for word in ("[figure fig=fig2_leakage] current", "[dataset task=tmaze] current",
+                 "[train net=a1_k1_m0 seed=0 task=tmaze] current", "seed=0", "dirty=", "package ", "SLURM job",
+                 "versions  ", "host "):
+        assert word in res.stdout, word
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("victim", ["results/stats/tmaze.nc", "results/datasets/tmaze.nc"])
+def test_smoke_audit_names_an_edited_file(smoke_copy, victim, capsys):
+    import netCDF4
+
+    from rnnreplay import cli
+
+    with netCDF4.Dataset(smoke_copy / victim, "a") as nc:  # a quiet edit: one finite value
+        for var in nc.variables.values():
+            if var.dtype.kind != "f" or var.size == 0:
+                continue
+            values = np.ma.filled(var[:], np.nan).ravel()
+            finite = np.flatnonzero(np.isfinite(values))
+            if finite.size:
+                values[finite[0]] += 1.0
+                var[:] = values.reshape(var.shape)
+                break
+        else:
+            pytest.fail(f"{victim}: no finite float value to edit")
+    with chdir(smoke_copy):
+        assert cli.main(["audit", "results/figures/fig2_leakage.png"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT CURRENT" in out and f"{victim}: changed since rule" in out, out[-3000:]
+
+
+@pytest.mark.slow
+def test_smoke_audit_config_change_marks_affected_nodes(smoke_run, tmp_path):
+    from rnnreplay import audit
+
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("replay: {n_traj: 9}\n")
+    with chdir(smoke_run):
+        same = audit.audit("results/figures/fig4_momentum.png")
+        assert same.current, same.problems
+        changed = audit.audit("results/figures/fig4_momentum.png",
+                              [str(ROOT / "config/smoke.yaml"), str(overlay)])
+    stale = {n.rule for n in changed.nodes if n.problems}
+    assert stale == {"replay", "stats"}, changed.problems  # not the datasets nor training
+    assert all("replay.n_traj" in p for n in changed.nodes for p in n.problems), changed.problems
+    fresh = {n.rule for n in changed.nodes if not n.problems}
+    assert {"dataset", "train", "figure"} <= fresh
+
+
+# --------------------------------------------------------------------------- bad input (smoke)
+@pytest.mark.slow
+@pytest.mark.parametrize("damage,message", [
+    ("truncate", "truncated or corrupt"),
+    ("drop_dim", "missing"),
+])
+def test_bad_dataset_fails_the_job_naming_the_file(smoke_copy, damage, message):
+    import xarray as xr
+
+    data = smoke_copy / "results/datasets/triangle.nc"
+    if damage == "truncate":
+        data.write_bytes(data.read_bytes()[: data.stat().st_size // 3])
+    else:
+        with xr.open_dataset(data) as ds:
+            bad = ds.isel(space=0, drop=True).load()
+        bad.to_netcdf(data)
+    models = sorted((smoke_copy / "results/models/triangle").rglob("*.pt"))
+    target = str(models[0].relative_to(smoke_copy))
+    res = snakemake(target, "--cores", "1", "--forcerun", target,
+                    *configfile_args(["config/smoke.yaml"]), workdir=smoke_copy)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    log = smoke_copy / "logs/train/triangle" / models[0].parent.name / f"{models[0].stem}.log"
+    text = log.read_text()
+    assert "results/datasets/triangle.nc" in text and message in text, text[-3000:]
+    assert not models[0].exists()  # nothing that looks complete is left behind
+    assert not list(models[0].parent.glob(".*.tmp"))
+    assert all(m.exists() for m in models[1:])  # other jobs' results are kept
+
+
+# --------------------------------------------------------------------------- interruption
+@pytest.mark.slow
+def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_path):
+    """Interrupt the smoke run during training, rerun: finished jobs are kept as they are,
+    the rest completes, and the results are byte-identical to an uninterrupted run."""
+    workdir = tmp_path / "interrupted"
+    workdir.mkdir()
+    args = ["--profile", str(ROOT / "profiles/local"), "--cores", "2",
+            *configfile_args(["config/smoke.yaml"])]
+    cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    with open(tmp_path / "first.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and proc.poll() is None:
+                if len(list(workdir.glob("results/models/*/*/*.pt"))) >= 3:
+                    break
+                time.sleep(0.5)
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, or a scheduler's signal
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    before = {p: p.stat().st_mtime_ns for p in workdir.glob("results/models/*/*/*.pt")}
+    assert before, "no model finished before the interrupt"
+    for p in before:  # what is there is whole: atomic writes
+        torch.load(p, map_location="cpu", weights_only=True)
+    total_train = sum(1 for _ in smoke_run.glob("results/models/*/*/*.pt"))
+    assert not (workdir / "results/figures").exists()
+
+    res = snakemake(*args, workdir=workdir, timeout=1800)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-5000:]
+    rerun = job_stats(out).get("train", 0)
+    kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t]
+    assert rerun == total_train - len(kept) and kept, (rerun, total_train, len(kept))
+    for fig in FIGURES:
+        assert (workdir / "results/figures" / f"{fig}.png").is_file()
+    # determinism: every netCDF is byte-identical to the uninterrupted smoke run's
+    ncs = sorted(p.relative_to(smoke_run) for p in smoke_run.glob("results/**/*.nc"))
+    assert ncs == sorted(p.relative_to(workdir) for p in workdir.glob("results/**/*.nc"))
+    differ = [str(p) for p in ncs if (smoke_run / p).read_bytes() != (workdir / p).read_bytes()]
+    assert not differ, differ
+
+
+@pytest.mark.slow
+def test_different_seeds_give_different_results(smoke_run):
+    import xarray as xr
+
+    for pattern in ("results/replay/tmaze/*/seed{}.nc", "results/models/tmaze/*/seed{}.history.nc"):
+        a = sorted(smoke_run.glob(pattern.format(0)))[0]
+        b = a.with_name(a.name.replace("seed0", "seed1"))
+        with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+            var = "position" if "position" in da else "train_loss"
+            assert da[var].shape == db[var].shape
+            assert not np.array_equal(da[var].values, db[var].values, equal_nan=True), a
+
+
+@pytest.mark.slow
+def test_killed_training_job_resumes_from_its_checkpoint(tmp_path):
+    """A training job killed mid-run (as by a scheduler's time limit) resumes from its last
+    checkpoint when rerun, and ends with the weights and history of an uninterrupted run."""
+    overlay = tmp_path / "long.yaml"
+    overlay.write_text("training: {iterations: 1500, checkpoint_every: 50, log_every: 50}\n")
+    target = "results/models/tmaze/a0.2_k1_m0/seed0.pt"
+    args = [target, "--cores", "1", *configfile_args(["config/smoke.yaml"]), str(overlay)]
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    for d in (whole, killed):
+        d.mkdir()
+    res = snakemake(*args, workdir=whole)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(killed), *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(killed.glob("results/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "training ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    (ckpt,) = killed.glob("results/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")
+    assert not (killed / target).exists()
+
+    res = snakemake(*args, workdir=killed)
+    assert res.returncode == 0, res.stderr[-3000:]
+    log = (killed / "logs/train/tmaze/a0.2_k1_m0/seed0.log").read_text()
+    m = re.search(r"resumed from \S+ at iteration (\d+)", log)
+    assert m and 0 < int(m.group(1)) < 1500, log[-2000:]
+    assert not ckpt.exists()  # a finished job removes its checkpoint
+    hist = "results/models/tmaze/a0.2_k1_m0/seed0.history.nc"
+    assert (whole / hist).read_bytes() == (killed / hist).read_bytes()
+    a = torch.load(whole / target, map_location="cpu", weights_only=True)["state_dict"]
+    b = torch.load(killed / target, map_location="cpu", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

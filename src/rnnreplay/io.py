@@ -16,6 +16,7 @@ killed job never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import contextlib
+import io as _stdio
 import json
 import os
 import tempfile
@@ -232,8 +233,13 @@ def save_model(obj: Any, path: str | os.PathLike, prov: Mapping[str, Any]) -> Pa
     import torch
 
     path = Path(path)
+    # torch.save names the zip archive's root after the file it writes to; saving into a buffer
+    # gives a fixed name, so a model's bytes (and the sha256 downstream records) do not depend
+    # on the random temporary file name.
+    buffer = _stdio.BytesIO()
+    torch.save(obj, buffer)
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(buffer.getvalue())
     _write_sidecar(sidecar_path(path), prov)
     return path
 

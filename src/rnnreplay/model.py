@@ -167,7 +167,13 @@ class NoisyRNN(nn.Module):
             # full (T, B, N) gradient at every step (quadratic in T); unbind's backward is one stack.
             inp = self.U(u).transpose(0, 1).unbind(0)
         u_steps = u.unbind(1) if u is not None else [None] * steps
-        noise = self._noise(steps, batch, r, generator) if use_noise else None
+        # On the CPU the noise is drawn step by step: torch's CPU normal_ fills blocks of 16
+        # numbers in stream order (rand is plain sequential), so per-step draws of B*N numbers, a
+        # multiple of 16, are bitwise the (T, B, N) draw sliced by step, without holding
+        # T*B*N floats (5 GB for a paper-scale replay: 25 variants x 200 trajectories x 500
+        # steps x N = 512). CUDA's generator offsets differ, so CUDA keeps the single draw.
+        per_step_noise = use_noise and r.device.type == "cpu" and (batch * r.shape[-1]) % 16 == 0
+        noise = self._noise(steps, batch, r, generator) if use_noise and not per_step_noise else None
         hidden = [r] if keep_hidden else None
         for t in range(steps):
             f = self._nonlinear(r, a, inp[t], u_steps[t], use_adapt and adapt_inside)
@@ -175,7 +181,8 @@ class NoisyRNN(nn.Module):
                 f = f - a
             r_new = (1.0 - alpha) * r + alpha * f
             if use_noise:
-                r_new = r_new + p.noise_std * noise[t]
+                xi = self._noise(1, batch, r, generator)[0] if per_step_noise else noise[t]
+                r_new = r_new + p.noise_std * xi
             if use_momentum:
                 r_new = r_new + (1.0 - p.lambda_v) * v
                 v = r_new - r

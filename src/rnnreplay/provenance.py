@@ -53,6 +53,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 VERSIONED = ("torch", "numpy", "xarray", "snakemake")
 SIDECAR_SUFFIX = ".prov.json"
+SIDECAR_ONLY = ("created",)  # fields of sidecar_extra(), never copied into other records
 CONFIGFILES_ENV = "RNNREPLAY_CONFIG"  # set by rules/common.smk: config files and schema
 _CHUNK = 1 << 20
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -270,7 +271,8 @@ def merge_lineage(records: Iterable[tuple[str, Mapping[str, Any] | None]]) -> li
     seen_paths: set[str] = set()
 
     def add(node: Mapping[str, Any], fallback: str | None) -> None:
-        node = {k: v for k, v in node.items() if k != "lineage"}
+        # a sidecar's wall-clock fields stay in the sidecar: lineage goes into netCDF attributes
+        node = {k: v for k, v in node.items() if k != "lineage" and k not in SIDECAR_ONLY}
         if not node.get("outputs") and fallback is not None:
             node["outputs"] = [fallback]
         key = _node_key(node)

@@ -78,7 +78,10 @@ def replay(
             hidden[t // cfg.hidden_every] = torch.where(alive[hid_rows, None], r[hid_rows], torch.nan)
 
     def on_step(t, r, v, a):
-        bad = ~torch.isfinite(r).all(dim=1) | (r.abs().amax(dim=1) > cfg.divergence_threshold)
+        # amax propagates NaN and keeps inf, so a row's max |r| is non-finite exactly when the
+        # row is: the same test as isfinite(r).all(dim=1), without a second pass over (B, N).
+        peak = r.abs().amax(dim=1)
+        bad = ~torch.isfinite(peak) | (peak > cfg.divergence_threshold)
         newly = bad & alive
         if newly.any():
             diverge_step[newly] = t + 1

@@ -1,6 +1,13 @@
 """Rule train: one network (task, variant, seed) -> rnnreplay.pipeline.train_network."""
 
-from rnnreplay import device, pipeline, provenance
+import os
+
+# Before torch loads: PyTorch's own pooled CPU allocator instead of fresh pages for each of the
+# ~20 large activations per iteration (benchmarks/README.md: 1.72x -> 1.35x the matmul roofline
+# at paper scale, results bitwise the same). Training only: it slows replay.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+
+from rnnreplay import device, pipeline, provenance  # noqa: E402
 
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])

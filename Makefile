@@ -20,8 +20,8 @@ PROFILE ?= profiles/local
 CORES ?=
 SMK_ARGS ?=
 PYTEST_ARGS ?=
-# Measured wall time of `make figures` with the default config on 2 CPU cores (filled in by hand).
-DEFAULT_TIME ?= 20 min (2 idle cores; 44 min measured on a busy machine, see README)
+# Measured wall time of `make figures` with the default config on 2 idle CPU cores (25 min 28 s).
+DEFAULT_TIME ?= 26 minutes
 # torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the
 # CPU-only wheel (PyPI's Linux wheel bundles CUDA).
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)

@@ -1,10 +1,12 @@
 # Entry points; every target uses the project virtualenv (created on first use).
-#   make test                       unit + workflow tests (dry-runs, lint, schema, smoke run)
-#   make figures                    every figure at the default scale (config/config.yaml)
+#   make test                       the whole suite: unit, workflow (dry-runs, lint, schema), e2e (smoke, SLURM)
+#   make test-fast                  unit + workflow tests only, for the edit-test loop (about 2 minutes)
+#   make figures                    every figure of every study at the default scale (config/config.yaml)
 #   make figures CONFIG=config/paper.yaml PROFILE=profiles/slurm
+#   make figures TARGET=fig3_adaptation      one figure (and what it needs)
 #   make smoke                      the whole DAG at smoke scale, minutes
 #   make report                     results/report.html (after a run, same CONFIG)
-#   make lint | make clean | make audit FILE=results/figures/fig2_leakage.png
+#   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -19,6 +21,7 @@ CONFIG ?= config/config.yaml
 PROFILE ?= profiles/local
 CORES ?=
 SMK_ARGS ?=
+TARGET ?=
 PYTEST_ARGS ?=
 # Measured wall time of `make figures` with the default config on 2 idle CPU cores (25 min 28 s).
 DEFAULT_TIME ?= 26 minutes
@@ -28,7 +31,7 @@ TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 TORCH_INDEX ?=
 CORES_FLAG := $(if $(CORES),--cores $(CORES),)
 
-.PHONY: help venv test figures smoke report lint clean audit
+.PHONY: help venv test test-fast figures smoke report lint clean audit
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -44,26 +47,31 @@ $(STAMP): pyproject.toml
 test: venv
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+test-fast: venv
+	$(PY) -m pytest -q tests/unit tests/workflow $(PYTEST_ARGS)
+
 figures: venv
 	@echo "Default config (config/config.yaml): about $(DEFAULT_TIME) on 2 CPU cores."
 	@echo "Smaller or larger: make figures CONFIG=config/smoke.yaml (minutes) |" \
-	      "CONFIG=config/paper.yaml PROFILE=profiles/slurm (GPU / HPC). Running $(CONFIG) with $(PROFILE)."
-	$(SNAKEMAKE) --profile $(PROFILE) --configfile $(CONFIG) $(CORES_FLAG) $(SMK_ARGS)
+	      "CONFIG=config/paper.yaml PROFILE=profiles/slurm (GPU / HPC)."
+	@echo "One study: edit 'studies:' in the config; one figure: make figures TARGET=fig3_adaptation."
+	@echo "Running $(CONFIG) with $(PROFILE)."
+	$(SNAKEMAKE) --profile $(PROFILE) --configfile=$(CONFIG) $(CORES_FLAG) $(SMK_ARGS) $(TARGET)
 
 smoke:
 	@$(MAKE) --no-print-directory figures CONFIG=config/smoke.yaml
 
 report: venv
-	$(SNAKEMAKE) --profile $(PROFILE) --configfile $(CONFIG) --report results/report.html
+	$(SNAKEMAKE) --profile $(PROFILE) --configfile=$(CONFIG) --report results/report.html
 	@echo "wrote results/report.html"
 
 lint: venv
-	$(SNAKEMAKE) --lint --configfile $(CONFIG)
+	$(SNAKEMAKE) --lint --configfile=$(CONFIG)
 	$(VENV)/bin/snakefmt --check Snakefile rules/
 
 audit: venv
-	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/figures/fig2_leakage.png"; exit 2; }
-	@$(PY) -m rnnreplay.cli audit "$(FILE)"
+	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/replay/figures/fig2_leakage.png"; exit 2; }
+	@$(PY) -m noisyrnn.core.cli audit "$(FILE)"
 
 # Outputs, logs and Snakemake's records; conda envs under .snakemake/conda are kept.
 clean:

@@ -1,11 +1,12 @@
-# Noisy-RNN replay: leakage, adaptation and momentum.
+# Noisy recurrent networks: one workflow, three studies (replay, stm, hmm), one shared core.
 #
-#   snakemake --profile profiles/local                          default scale (config/config.yaml)
-#   snakemake --profile profiles/local --configfile config/smoke.yaml   tiny, minutes
-#   snakemake --profile profiles/slurm --configfile config/paper.yaml   GPU / HPC
-#   snakemake fig3_adaptation                                   one figure (and what it needs)
+#   snakemake --profile profiles/local                                   default scale
+#   snakemake --profile profiles/local --configfile=config/smoke.yaml    tiny, minutes
+#   snakemake --profile profiles/slurm --configfile=config/paper.yaml    GPU / HPC
+#   snakemake fig3_adaptation                                            one figure
 #
-# Paths and entry points: docs/design.md. Rules stay declarative; logic is in src/rnnreplay.
+# `studies:` in the config selects the studies; each one's rules are in rules/<study>/ and its
+# code in src/noisyrnn/studies/<study>/. Layout and DAGs: docs/design.md.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -20,56 +21,20 @@ report: "workflow/report/workflow.rst"
 include: "rules/common.smk"
 
 
-SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
-validate_config(config, SCHEMA)
-record_configfiles(SCHEMA)
+validate_config(config)
+record_configfiles()
 
 
-include: "rules/datasets.smk"
-include: "rules/train.smk"
-include: "rules/replay.smk"
-include: "rules/stats.smk"
-include: "rules/figures.smk"
+for _study in selected_studies():
+
+    include: f"rules/{_study}/rules.smk"
+
+
+include: "rules/targets.smk"
 
 
 rule all:
     default_target: True
     input:
-        all_targets,
-    localrule: True
-
-
-rule fig1_tasks:
-    input:
-        figure_files("fig1_tasks"),
-    localrule: True
-
-
-rule fig2_leakage:
-    input:
-        figure_files("fig2_leakage"),
-    localrule: True
-
-
-rule fig3_adaptation:
-    input:
-        figure_files("fig3_adaptation"),
-    localrule: True
-
-
-rule fig4_momentum:
-    input:
-        figure_files("fig4_momentum"),
-    localrule: True
-
-
-rule fig5_placecells:
-    input:
-        figure_files("fig5_placecells"),
-    localrule: True
-
-
-rule fig6_langevin:
-    input:
-        figure_files("fig6_langevin"),
+        all_targets(),
     localrule: True

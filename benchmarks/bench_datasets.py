@@ -1,4 +1,4 @@
-"""Time ``rnnreplay.tasks.generate``.
+"""Time ``noisyrnn.studies.replay.tasks.generate``.
 
 Default is paper scale for the box: 2500 iterations x batch 200 = 500 000 training sequences of
 100 steps (plus the test split), stored as float32. Prints sequences/s, steps/s, wall seconds,
@@ -17,8 +17,8 @@ import resource
 import sys
 import time
 
-from rnnreplay import tasks
-from rnnreplay.config import TASKS, TaskConfig
+from noisyrnn.studies.replay import tasks
+from noisyrnn.studies.replay.tasks import TASKS, TaskConfig
 
 
 def main(argv: list[str] | None = None) -> int:

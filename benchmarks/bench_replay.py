@@ -1,4 +1,4 @@
-"""Time ``rnnreplay.replay.replay``: every (b_a, lambda_v) variant batched, on an untrained net.
+"""Time ``noisyrnn.studies.replay.replay.replay``: every (b_a, lambda_v) variant batched, on an untrained net.
 
 The network is randomly initialised (``build_model``, PyTorch default init) at the requested size,
 so no training is needed; the replay cost does not depend on the weights unless trajectories
@@ -31,10 +31,11 @@ import time
 import numpy as np
 import torch
 
-from rnnreplay import replay, tasks
-from rnnreplay.config import TASKS, DecodeConfig, ModelConfig, ReplayConfig, TaskConfig
-from rnnreplay.device import describe_device, pick_device, set_threads
-from rnnreplay.model import StepParams, build_model
+from noisyrnn.core.cell import ModelConfig, StepParams, build_model
+from noisyrnn.core.device import describe_device, pick_device, set_threads
+from noisyrnn.studies.replay import replay, tasks
+from noisyrnn.studies.replay.replay import ReplayConfig
+from noisyrnn.studies.replay.tasks import TASKS, DecodeConfig, TaskConfig
 
 
 def sync(device: torch.device) -> None:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--no-bare", action="store_true", help="skip timing the bare cell loop")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: rnnreplay.device)")
+    ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: noisyrnn.core.device)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 

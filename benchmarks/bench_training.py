@@ -1,4 +1,4 @@
-"""Time one training iteration of ``rnnreplay.training.train`` against a matmul roofline.
+"""Time one training iteration of ``noisyrnn.core.training.train`` against a matmul roofline.
 
 What is timed is the package's real loop: ``train()`` is called on a small generated box
 dataset, and a global optimizer step-post hook stamps the clock after every ``opt.step()``. The
@@ -41,11 +41,12 @@ import time
 import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from rnnreplay import tasks
-from rnnreplay.config import ModelConfig, TaskConfig, TrainConfig
-from rnnreplay.device import describe_device, pick_device, set_threads
-from rnnreplay.model import build_model
-from rnnreplay.training import PathBatcher, train
+from noisyrnn.core.cell import ModelConfig, build_model
+from noisyrnn.core.device import describe_device, pick_device, set_threads
+from noisyrnn.core.training import train
+from noisyrnn.studies.replay import tasks
+from noisyrnn.studies.replay.tasks import TaskConfig
+from noisyrnn.studies.replay.training import PathBatcher, TrainConfig, training_params
 
 
 def minor_faults() -> int:
@@ -139,11 +140,11 @@ def time_training(args, device) -> tuple[list[float], PathBatcher]:
             from torch.profiler import ProfilerActivity, profile
             acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
             with profile(activities=acts) as prof:
-                train(model, batcher, cfg, sigma=args.sigma, seed=0)
+                train(model, batcher, cfg, training_params(cfg, args.sigma), seed=0)
             key = "cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
             print(prof.key_averages().table(sort_by=key, row_limit=25))
         else:
-            train(model, batcher, cfg, sigma=args.sigma, seed=0)
+            train(model, batcher, cfg, training_params(cfg, args.sigma), seed=0)
     finally:
         handle.remove()
     rows = [tuple(y - x for x, y in zip(a, b)) for a, b in zip(stamps, stamps[1:])][args.warmup:]
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iters", type=int, default=5, help="timed iterations")
     ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: rnnreplay.device)")
+    ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: noisyrnn.core.device)")
     ap.add_argument("--alpha", type=float, default=0.2, help="leak of the trained cell")
     ap.add_argument("--sigma", type=float, default=0.01, help="training noise std")
     ap.add_argument("--modifiers-in-training", action="store_true",

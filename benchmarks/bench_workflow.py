@@ -6,7 +6,7 @@ The working tree (the files git tracks plus untracked files it does not ignore, 
     snakemake --profile profiles/local --configfile <configs> --cores <cores>
 
 runs from scratch with this interpreter's Snakemake. Prints the machine line, the total wall
-seconds, and per rule the sums of the Snakemake benchmark files (results/benchmarks/<rule>/**/*.tsv,
+seconds, and per rule the sums of the Snakemake benchmark files (results/<study>/benchmarks/<step>/**/*.tsv,
 columns ``s`` = job wall seconds and ``cpu_time``), the job count and the slowest job. Rules
 without a ``benchmark:`` directive (statistics toy, figures, claims) have no files there; the
 "other" line is the remainder of total wall x cores.
@@ -59,12 +59,13 @@ def copy_tree(root: Path, dest: Path) -> int:
 
 
 def benchmark_sums(results: Path) -> dict[str, dict[str, float]]:
-    """Per rule (first folder under results/benchmarks): jobs, sum s, sum cpu_time, max s."""
+    """Per rule (results/<study>/benchmarks/<step>/...: rule <study>_<step>): jobs, sum s,
+    sum cpu_time, max s."""
     sums: dict[str, dict[str, float]] = defaultdict(lambda: {"jobs": 0, "s": 0.0, "cpu_time": 0.0,
                                                              "max_s": 0.0})
-    base = results / "benchmarks"
-    for tsv in sorted(base.rglob("*.tsv")):
-        rule = tsv.relative_to(base).parts[0]
+    for tsv in sorted(results.glob("*/benchmarks/**/*.tsv")):
+        study, _, step = tsv.relative_to(results).parts[:3]
+        rule = f"{study}_{step}"
         with tsv.open(newline="") as fh:
             for row in csv.DictReader(fh, delimiter="\t"):
                 s = float(row.get("s") or 0.0)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(args.workdir).resolve()
         work.mkdir(parents=True)
     else:
-        work = Path(tempfile.mkdtemp(prefix="rnnreplay-bench-"))
+        work = Path(tempfile.mkdtemp(prefix="noisyrnn-bench-"))
     n_files = copy_tree(ROOT, work)
     cmd = [args.snakemake, "--profile", args.profile, "--configfile", *args.config,
            "--cores", str(args.cores), *args.extra]

@@ -8,10 +8,12 @@ import argparse
 import numpy as np
 import torch
 
-from rnnreplay import replay, stats, tasks
-from rnnreplay.config import DecodeConfig, ModelConfig, ReplayConfig, TaskConfig, TrainConfig
-from rnnreplay.model import build_model
-from rnnreplay.training import PathBatcher, train
+from noisyrnn.core.cell import ModelConfig, build_model
+from noisyrnn.core.training import train
+from noisyrnn.studies.replay import replay, stats, tasks
+from noisyrnn.studies.replay.replay import ReplayConfig
+from noisyrnn.studies.replay.tasks import DecodeConfig, TaskConfig
+from noisyrnn.studies.replay.training import PathBatcher, TrainConfig, training_params
 
 
 def main(iterations: int = 400, seed: int = 0) -> dict[str, dict[str, float]]:
@@ -21,7 +23,7 @@ def main(iterations: int = 400, seed: int = 0) -> dict[str, dict[str, float]]:
     batcher = PathBatcher(ds, cfg, torch.device("cpu"))
     model_cfg = ModelConfig(n_hidden=128)
     net = build_model(batcher.n_in, batcher.n_code, batcher.n_out, model_cfg, cfg.alpha, seed=seed)
-    hist = train(net, batcher, cfg, sigma=model_cfg.sigma_train, seed=seed)
+    hist = train(net, batcher, cfg, training_params(cfg, model_cfg.sigma_train), seed=seed)
     print(f"final test position error: {hist['position_error'].values[-1]:.3f} m")
 
     info = tasks.task_info(ds)

@@ -1,0 +1,283 @@
+"""Study-neutral figure style and small plotting helpers.
+
+Shared by every study in the package: nothing here knows about a particular task, network or
+statistic. Study modules (e.g. :mod:`noisyrnn.studies.replay.figures`) build their figures with these helpers.
+
+* :func:`use_style` sets one seaborn theme, font sizes and vector-friendly PDF fonts.
+* :data:`PALETTE`, :data:`SEQUENTIAL`, :data:`MISSING_COLOR`, :data:`CI_ALPHA` are the colour
+  constants.
+* :func:`bootstrap_mean_ci` gives mean and percentile-bootstrap CI over the first axis (seeds),
+  NaN-tolerant.
+* :func:`ci_band` draws mean ± CI over seeds as a line with a shaded band.
+* :func:`bar_ci` draws grouped bars (mean over seeds) with CI whiskers and per-seed dots.
+* :func:`mark_missing`, :func:`panel_label`, :func:`note` label panels.
+
+All helpers use the Agg-safe object-oriented matplotlib API (no ``pyplot`` state besides figure
+creation in the callers).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+__all__ = [
+    "PALETTE",
+    "SEQUENTIAL",
+    "MISSING_COLOR",
+    "CI_ALPHA",
+    "FONT_SIZES",
+    "use_style",
+    "colors",
+    "bootstrap_mean_ci",
+    "ci_band",
+    "bar_ci",
+    "mark_missing",
+    "panel_label",
+    "note",
+]
+
+#: Qualitative palette (seaborn "colorblind"), as hex strings.
+PALETTE: list[str] = sns.color_palette("colorblind", 10).as_hex()
+#: Colormap name for ordered quantities (sweeps).
+SEQUENTIAL: str = "viridis"
+#: Colour of placeholders and missing data.
+MISSING_COLOR: str = "0.6"
+#: Opacity of confidence bands.
+CI_ALPHA: float = 0.25
+#: Font sizes (points) set by :func:`use_style`.
+FONT_SIZES: dict[str, float] = {
+    "font.size": 8,
+    "axes.titlesize": 8,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.title_fontsize": 7,
+    "figure.titlesize": 10,
+}
+
+
+def use_style(context: str = "paper") -> None:
+    """Apply the package figure style (seaborn whitegrid theme, palette, fonts, PDF fonttype 42)."""
+    sns.set_theme(context=context, style="whitegrid", palette=PALETTE)
+    matplotlib.rcParams.update(FONT_SIZES)
+    matplotlib.rcParams.update(
+        {
+            "pdf.fonttype": 42,  # embed TrueType: editable text in vector editors
+            "ps.fonttype": 42,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "lines.linewidth": 1.2,
+            "legend.frameon": False,
+        }
+    )
+
+
+def colors(n: int, cmap: str | None = None) -> list:
+    """``n`` colours: the qualitative palette (cycled), or ``n`` samples of a colormap."""
+    if cmap is None:
+        return [PALETTE[i % len(PALETTE)] for i in range(n)]
+    return list(plt.get_cmap(cmap)(np.linspace(0.1, 0.9, max(n, 1))))[:n]
+
+
+def bootstrap_mean_ci(
+    values: Any, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean over axis 0 (seeds) and its percentile-bootstrap CI, ignoring NaN.
+
+    ``values`` has shape ``(seed, ...)``. Returns ``(mean, lo, hi)`` each of shape ``(...)``.
+    Columns with no finite value give NaN everywhere; columns with one finite value give that
+    value as mean and NaN bounds. Vectorised; deterministic given ``seed``.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 0:
+        v = v[None]
+    v = np.where(np.isfinite(v), v, np.nan)
+    n = v.shape[0]
+    ok = np.isfinite(v)
+    count = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, np.where(ok, v, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan)
+    lo = np.full(mean.shape, np.nan)
+    hi = np.full(mean.shape, np.nan)
+    if n >= 2 and np.any(count >= 2):
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(int(n_boot), n))
+        boot = v[idx]  # (n_boot, n, ...)
+        bok = np.isfinite(boot)
+        bcount = bok.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bmean = np.where(bcount > 0, np.where(bok, boot, 0.0).sum(axis=1) / np.maximum(bcount, 1), np.nan)
+        a = (1.0 - ci) / 2.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns -> NaN quietly
+            q = np.nanquantile(bmean, [a, 1.0 - a], axis=0)
+        multi = count >= 2
+        lo = np.where(multi, q[0], np.nan)
+        hi = np.where(multi, q[1], np.nan)
+    return mean, lo, hi
+
+
+def ci_band(
+    ax,
+    x: Sequence[float],
+    values: Any,
+    label: str | None = None,
+    color=None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+    marker: str | None = None,
+    linestyle: str = "-",
+    alpha: float = CI_ALPHA,
+    **line_kw,
+):
+    """Plot the mean over seeds of ``values`` (seed, x) against ``x`` with a bootstrap CI band.
+
+    NaN values are skipped per point; a point with no finite seed is a gap in the line. Returns the
+    line artist.
+    """
+    x = np.asarray(x, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[None, :]
+    mean, lo, hi = bootstrap_mean_ci(v, n_boot=n_boot, ci=ci, seed=seed)
+    (line,) = ax.plot(x, mean, label=label, color=color, marker=marker, linestyle=linestyle, **line_kw)
+    if np.any(np.isfinite(lo)):
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0)
+    return line
+
+
+def bar_ci(
+    ax,
+    labels: Sequence[str],
+    values: Any,
+    hue_labels: Sequence[str] | None = None,
+    palette: Sequence | None = None,
+    n_boot: int = 1000,
+    ci: float = 0.95,
+    seed: int = 0,
+    show_points: bool = True,
+    missing_text: str = "n/a",
+):
+    """Grouped bars: mean over seeds with bootstrap-CI whiskers and per-seed dots.
+
+    ``values`` has shape ``(seed, group)`` or, with ``hue_labels``, ``(seed, group, hue)``. A bar
+    with no finite value is left empty and marked ``missing_text`` (a gap, never a zero).
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[:, None]
+    if hue_labels is None:
+        v = v[:, :, None]
+        hue_labels = [None]
+    n_group, n_hue = v.shape[1], v.shape[2]
+    palette = list(palette) if palette is not None else colors(n_hue)
+    width = 0.8 / n_hue
+    mean, lo, hi = bootstrap_mean_ci(v, n_boot=n_boot, ci=ci, seed=seed)
+    xs = np.arange(n_group)
+    finite = v[np.isfinite(v)]
+    ybase = float(np.min(finite)) if finite.size else 0.0
+    ybase = min(ybase, 0.0)
+    rng = np.random.default_rng(seed)
+    for h in range(n_hue):
+        pos = xs - 0.4 + width * (h + 0.5)
+        col = (
+            palette[h % len(palette)]
+            if hue_labels[0] is not None
+            else [palette[g % len(palette)] for g in range(n_group)]
+        )
+        ax.bar(
+            pos,
+            np.nan_to_num(mean[:, h], nan=0.0),
+            width=width * 0.9,
+            color=col,
+            label=hue_labels[h],
+            edgecolor="none",
+            alpha=0.85,
+        )
+        err_ok = np.isfinite(lo[:, h])
+        if np.any(err_ok):
+            ax.errorbar(
+                pos[err_ok],
+                mean[err_ok, h],
+                yerr=[mean[err_ok, h] - lo[err_ok, h], hi[err_ok, h] - mean[err_ok, h]],
+                fmt="none",
+                ecolor="0.15",
+                elinewidth=1,
+                capsize=2,
+            )
+        if show_points:
+            for g in range(n_group):
+                pts = v[:, g, h]
+                pts = pts[np.isfinite(pts)]
+                if pts.size:
+                    jitter = rng.uniform(-0.25, 0.25, pts.size) * width
+                    ax.scatter(pos[g] + jitter, pts, s=6, color="0.1", zorder=3, linewidths=0)
+        for g in np.flatnonzero(~np.isfinite(mean[:, h])):
+            ax.text(
+                pos[g],
+                ybase,
+                missing_text,
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color=MISSING_COLOR,
+                rotation=90,
+            )
+    ax.set_xticks(xs)
+    ax.set_xticklabels(list(labels), rotation=30, ha="right")
+    if hue_labels[0] is not None:
+        ax.legend(fontsize=6)
+    return ax
+
+
+def mark_missing(ax, text: str = "not available") -> None:
+    """Turn ``ax`` into a labelled placeholder for a panel whose data are missing."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_visible(True)
+        s.set_color(MISSING_COLOR)
+        s.set_linestyle(":")
+    ax.set_facecolor("none")
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color=MISSING_COLOR,
+        wrap=True,
+        fontsize=8,
+    )
+
+
+def panel_label(ax, label: str) -> None:
+    """Bold panel letter in the top-left corner, outside the axes."""
+    ax.text(
+        -0.12, 1.04, label, transform=ax.transAxes, fontweight="bold", fontsize=10, va="bottom", ha="right"
+    )
+
+
+def note(ax, text: str, loc: str = "lower right") -> None:
+    """Small grey annotation inside ``ax`` (e.g. the fraction of missing runs)."""
+    if not text:
+        return
+    x, ha = (0.98, "right") if "right" in loc else (0.02, "left")
+    y, va = (0.02, "bottom") if "lower" in loc else (0.98, "top")
+    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=6, color="0.35")

@@ -1,0 +1,1 @@
+"""One subpackage per study. Each declares its steps, figures and targets in ``study.py``."""

@@ -1,0 +1,1 @@
+"""Replay study: leakage, adaptation and momentum in noisy-RNN replay (SCIENCE.md)."""

@@ -1,0 +1,134 @@
+"""The replay study's training objective: path integration from a task dataset (SCIENCE.md §3).
+
+The network gets the (masked) velocity and a start code, and its readout is fitted by MSE to
+the code of the true position. Held-out metrics: the test MSE and the decoded-position error.
+The loop itself is the shared one (:func:`noisyrnn.core.training.train`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import xarray as xr
+
+from ...core.cell import Modifiers, NoisyRNN, StepParams
+from ...core.config import Section
+from . import tasks
+from .tasks import DecodeConfig
+
+METRICS = {
+    "train_loss": ("MSE on the training batches since the previous log", "1"),
+    "test_loss": ("MSE on the test split", "1"),
+    "position_error": ("mean decoded-position error on the test split", "m"),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig(Section):
+    """One training run (SCIENCE.md §3)."""
+
+    alpha: float = 0.2  # leak; 1 = plain discrete RNN
+    iterations: int = 800
+    batch_size: int = 64
+    lr: float = 1e-3
+    log_every: int = 50
+    n_eval: int = 200  # test sequences used for logged test metrics
+    mask_mode: str = "every_k"  # every_k | bernoulli (reconstructed)
+    mask_k: int = 1  # 1 = no mask
+    modifiers_in_training: bool = False
+    # Modifier values used *during training* when modifiers_in_training (reconstructed).
+    train_b_a: float = 0.3
+    train_lambda_v: float = 1.0
+    tau_a: float = 8.0
+    grad_clip: float = 0.0  # 0 = off
+    checkpoint_every: int = 0  # iterations; 0 = no checkpoints
+
+    def __post_init__(self):
+        if self.mask_mode not in ("every_k", "bernoulli"):
+            raise ValueError(f"training.mask_mode={self.mask_mode!r} is not one of every_k, bernoulli")
+        if self.mask_k < 1:
+            raise ValueError(f"training.mask_k={self.mask_k} must be >= 1")
+
+    def modifiers(self) -> Modifiers:
+        if not self.modifiers_in_training:
+            return Modifiers(tau_a=self.tau_a)
+        return Modifiers(b_a=self.train_b_a, tau_a=self.tau_a, lambda_v=self.train_lambda_v)
+
+
+@dataclass
+class Batch:
+    u: torch.Tensor  # (B, T, n_in) masked inputs
+    code0: torch.Tensor  # (B, n_code)
+    target: torch.Tensor  # (B, T, n_out)
+    position: torch.Tensor  # (B, T, 2) true positions x_1..x_T
+
+
+class PathBatcher:
+    """Path-integration batches drawn from a task dataset's split, held on ``device``; the
+    objective of :func:`noisyrnn.core.training.train`.
+
+    The place code is computed from the stored positions when a batch is drawn, never stored.
+    """
+
+    metrics = METRICS
+
+    def __init__(self, ds: xr.Dataset, cfg: TrainConfig, device: torch.device,
+                 decode: DecodeConfig = DecodeConfig()):
+        self.info = tasks.task_info(ds)
+        self.cfg = cfg
+        self.decode = decode
+        self.device = device
+        pos, vel = tasks.split_arrays(ds, "train")
+        self.position = torch.as_tensor(pos, device=device)
+        self.velocity = torch.as_tensor(vel, device=device)
+        tpos, tvel = tasks.split_arrays(ds, "test")
+        n_eval = min(cfg.n_eval, tpos.shape[0])
+        self.test_position = torch.as_tensor(tpos[:n_eval], device=device)
+        self.test_velocity = torch.as_tensor(tvel[:n_eval], device=device)
+        if self.position.shape[0] == 0 or n_eval == 0:
+            raise ValueError("dataset has an empty train or test split")
+        self.n_in = self.velocity.shape[-1]
+        self.n_code = tasks.code_dim(self.info)
+        self.n_out = self.n_code
+
+    def _make(self, pos, vel, mask_gen) -> Batch:
+        b, t = vel.shape[:2]
+        mask = tasks.input_mask(b, t, self.cfg.mask_mode, self.cfg.mask_k, mask_gen)
+        mask = torch.as_tensor(mask, device=vel.device, dtype=vel.dtype)
+        return Batch(
+            u=vel * mask[..., None],
+            code0=tasks.encode(self.info, pos[:, 0]),
+            target=tasks.encode(self.info, pos[:, 1:]),
+            position=pos[:, 1:],
+        )
+
+    def train_batch(self, index_gen: torch.Generator, mask_gen: torch.Generator) -> Batch:
+        idx = torch.randint(self.position.shape[0], (self.cfg.batch_size,), generator=index_gen)
+        idx = idx.to(self.device)
+        return self._make(self.position[idx], self.velocity[idx], mask_gen)
+
+    def test_batch(self, mask_gen: torch.Generator) -> Batch:
+        return self._make(self.test_position, self.test_velocity, mask_gen)
+
+    def loss(self, model: NoisyRNN, params: StepParams, generators: dict) -> torch.Tensor:
+        batch = self.train_batch(generators["index"], generators["mask"])
+        y = model(batch.u, batch.code0, params, generator=generators["noise"])
+        return torch.mean((y - batch.target) ** 2)
+
+    def evaluate(self, model: NoisyRNN, params: StepParams, seed: int) -> dict[str, float]:
+        mask_gen = torch.Generator().manual_seed(seed * 1000 + 7)
+        noise_gen = torch.Generator(device=self.device).manual_seed(seed * 1000 + 8)
+        batch = self.test_batch(mask_gen)
+        with torch.no_grad():
+            y = model(batch.u, batch.code0, params, generator=noise_gen)
+            loss = torch.mean((y - batch.target) ** 2).item()
+            xhat = tasks.decode(self.info, y, method=self.decode.method, k=self.decode.k,
+                                temperature=self.decode.temperature)
+            err = torch.linalg.vector_norm(xhat - batch.position, dim=-1).mean().item()
+        return {"test_loss": loss, "position_error": err}
+
+
+def training_params(cfg: TrainConfig, sigma: float) -> StepParams:
+    """The cell's modifier parameters during training (off unless modifiers_in_training)."""
+    return StepParams.from_modifiers(cfg.modifiers(), noise_std=sigma)

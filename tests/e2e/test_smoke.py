@@ -1,0 +1,334 @@
+"""The whole DAG at smoke scale: outputs, provenance, audit, reruns, bad input, interruption
+and resumption (the smoke run itself is the session fixture in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from support import (
+    REPLAY_FIGURES,
+    ROOT,
+    SNAKEMAKE,
+    assert_replay_outputs,
+    chdir,
+    configfile_args,
+    job_stats,
+    load_yaml_config,
+    replay_net_ids,
+    snakemake,
+)
+
+pytestmark = pytest.mark.slow
+
+# --------------------------------------------------------------------------- smoke, end to end
+REQUIRED = {  # path pattern -> (dims, variables)
+    r"results/replay/datasets/\w+\.nc": (("trial", "time", "space"), ("position", "velocity")),
+    r"results/replay/models/.+\.history\.nc": (("iteration",), ("train_loss", "test_loss", "position_error")),
+    r"results/replay/replay/.+\.nc": (("variant", "trial", "time", "space"), ("position", "diverged")),
+    r"results/replay/stats/(box|tmaze|triangle)\.nc": (("seed", "net", "variant"),
+                                                ("step_length", "final_position_error")),
+    r"results/replay/stats/gauss_markov\.nc": (("time",), ("score_rate",)),
+}
+
+
+def test_smoke_outputs_exist(smoke_run):
+    assert_replay_outputs(smoke_run)
+
+
+def test_smoke_netcdf_provenance(smoke_run):
+    import netCDF4
+
+    ncs = sorted((smoke_run / "results").rglob("*.nc"))
+    assert len(ncs) >= 3 + 2 * 3
+    for nc in ncs:
+        rel = nc.relative_to(smoke_run).as_posix()
+        with netCDF4.Dataset(nc) as ds:
+            attrs = {k: ds.getncattr(k) for k in ds.ncattrs()}
+            dims, variables = set(ds.dimensions), set(ds.variables)
+        for key in ("title", "source", "history", "Conventions", "provenance"):
+            assert key in attrs, f"{rel}: no {key} attribute"
+        prov = json.loads(attrs["provenance"])
+        assert re.fullmatch(r"[0-9a-f]{40}", prov["git"]["commit"]), rel
+        assert re.fullmatch(r"[0-9a-f]{64}", prov["package_hash"]), rel
+        assert prov["params"]["code"]["sha256"], rel
+        assert rel in prov["outputs"], rel
+        for inp, digest in prov["inputs"].items():
+            assert re.fullmatch(r"[0-9a-f]{64}", digest), (rel, inp)
+        if prov["rule"] in ("replay_dataset", "replay_train", "replay_replay"):
+            assert isinstance(prov["params"]["seed"], int), rel
+            assert prov["inputs"] or prov["rule"] == "replay_dataset", rel
+        if prov["rule"] == "replay_stats":
+            assert prov["params"]["settings"]["seeds"] == [0, 1], rel
+        if prov["rule"] == "replay_train" and "/box/" in rel:  # the box's override, merged
+            assert prov["params"]["settings"]["training"]["iterations"] == 30
+        assert "created" not in prov, rel
+        spec = next((v for k, v in REQUIRED.items() if re.fullmatch(k, rel)), None)
+        assert spec is not None, f"unexpected netCDF {rel}"
+        assert set(spec[0]) <= dims, (rel, dims)
+        assert set(spec[1]) <= variables, (rel, variables)
+
+
+def test_smoke_lineage_reaches_datasets(smoke_run):
+    from noisyrnn.core import audit
+
+    with chdir(smoke_run):
+        for fig in REPLAY_FIGURES:
+            side = json.loads((smoke_run / "results/replay/figures" / f"{fig}.prov.json").read_text())
+            rules = {n["rule"] for n in side["lineage"]}
+            assert {"replay_dataset", "replay_train", "replay_stats"} <= rules, (fig, rules)
+            assert "created" in side
+            outs = [tuple(n["outputs"]) for n in side["lineage"]]
+            assert len(outs) == len(set(outs)), f"{fig}: duplicate lineage nodes"
+            assert audit.audit(f"results/replay/figures/{fig}.png").problems == []
+
+
+def test_smoke_second_run_nothing_to_do(smoke_run):
+    res = snakemake("-n", *configfile_args(["config/smoke.yaml"]), workdir=smoke_run)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0 and "Nothing to be done" in out, out[-3000:]
+
+
+def test_smoke_changes_rerun_only_what_they_affect(smoke_run, tmp_path):
+    cfg = load_yaml_config(["config/smoke.yaml"])["replay"]
+    cases = {  # overlay -> expected jobs of the dry-run
+        "replay: {seeds: [0, 1, 5]}\n": {
+            "replay_train": sum(len(replay_net_ids(cfg, t)[0]) for t in cfg["tasks"]),
+            "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]),
+            "replay_stats": len(cfg["tasks"]), "replay_figure": len(REPLAY_FIGURES),
+            "replay_claims": 1, "all": 1,
+        },
+        "replay: {claims: {adapt_b_a: 0.5}}\n": {"replay_figure": len(REPLAY_FIGURES), "replay_claims": 1, "all": 1},
+        "replay: {replay: {n_traj: 9}}\n": {
+            "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]) * len(cfg["seeds"]),
+            "replay_stats": len(cfg["tasks"]), "replay_figure": len(REPLAY_FIGURES),
+            "replay_claims": 1, "all": 1,
+        },
+    }
+    for text, expected in cases.items():
+        overlay = tmp_path / "overlay.yaml"
+        overlay.write_text(text)
+        res = snakemake("-n", *configfile_args(["config/smoke.yaml"]), str(overlay),
+                        workdir=smoke_run)
+        assert res.returncode == 0, res.stderr[-3000:]
+        assert job_stats(res.stdout + res.stderr) == expected, text
+
+
+def test_smoke_report(smoke_run):
+    report = smoke_run / "report.html"
+    res = snakemake("--report", str(report), *configfile_args(["config/smoke.yaml"]),
+                    workdir=smoke_run)
+    assert res.returncode == 0 and report.stat().st_size > 0, res.stderr[-3000:]
+
+
+# --------------------------------------------------------------------------- audit (smoke)
+def _artefacts(root: Path) -> list[Path]:
+    """Every result a user could audit: netCDF files, models and figures."""
+    res = root / "results"
+    return sorted([*res.rglob("*.nc"), *res.rglob("*.pt"), *res.glob("*/figures/*.png"),
+                   *res.glob("*/figures/*.pdf")])
+
+
+def test_smoke_audit_every_output_clean(smoke_run, capsys):
+    from noisyrnn.core import cli
+
+    paths = _artefacts(smoke_run)
+    assert len(paths) > 40
+    with chdir(smoke_run):
+        for path in paths:
+            rel = str(path.relative_to(smoke_run))
+            assert cli.main(["audit", rel]) == 0, capsys.readouterr().out[-3000:]
+            out = capsys.readouterr().out
+            assert out.rstrip().splitlines()[-1].startswith("CURRENT"), (rel, out[-2000:])
+            assert "config not checked" not in out, rel
+    # the console script, as a user runs it: lineage down to the datasets, every field named
+    exe = Path(sys.executable).parent / "noisyrnn"
+    res = subprocess.run([str(exe), "audit", "results/replay/figures/fig2_leakage.png"],
+                         cwd=smoke_run, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    for word in ("[replay_figure fig=fig2_leakage] current", "[replay_dataset task=tmaze] current",
+                 "[replay_train net=a1_k1_m0 seed=0 task=tmaze] current", "seed=0", "dirty=", "package ", "SLURM job",
+                 "versions  ", "host "):
+        assert word in res.stdout, word
+
+
+@pytest.mark.parametrize("victim", ["results/replay/stats/tmaze.nc", "results/replay/datasets/tmaze.nc"])
+def test_smoke_audit_names_an_edited_file(smoke_copy, victim, capsys):
+    import netCDF4
+
+    from noisyrnn.core import cli
+
+    with netCDF4.Dataset(smoke_copy / victim, "a") as nc:  # a quiet edit: one finite value
+        for var in nc.variables.values():
+            if var.dtype.kind != "f" or var.size == 0:
+                continue
+            values = np.ma.filled(var[:], np.nan).ravel()
+            finite = np.flatnonzero(np.isfinite(values))
+            if finite.size:
+                values[finite[0]] += 1.0
+                var[:] = values.reshape(var.shape)
+                break
+        else:
+            pytest.fail(f"{victim}: no finite float value to edit")
+    with chdir(smoke_copy):
+        assert cli.main(["audit", "results/replay/figures/fig2_leakage.png"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT CURRENT" in out and f"{victim}: changed since rule" in out, out[-3000:]
+
+
+def test_smoke_audit_config_change_marks_affected_nodes(smoke_run, tmp_path):
+    from noisyrnn.core import audit
+
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("replay: {replay: {n_traj: 9}}\n")
+    with chdir(smoke_run):
+        same = audit.audit("results/replay/figures/fig4_momentum.png")
+        assert same.current, same.problems
+        changed = audit.audit("results/replay/figures/fig4_momentum.png",
+                              [str(ROOT / "config/smoke.yaml"), str(overlay)])
+    stale = {n.rule for n in changed.nodes if n.problems}
+    assert stale == {"replay_replay", "replay_stats"}, changed.problems  # not the datasets nor training
+    assert all("replay.replay.n_traj" in p for n in changed.nodes for p in n.problems), changed.problems
+    fresh = {n.rule for n in changed.nodes if not n.problems}
+    assert {"replay_dataset", "replay_train", "replay_figure"} <= fresh
+
+
+# --------------------------------------------------------------------------- bad input (smoke)
+@pytest.mark.parametrize("damage,message", [
+    ("truncate", "truncated or corrupt"),
+    ("drop_dim", "missing"),
+])
+def test_bad_dataset_fails_the_job_naming_the_file(smoke_copy, damage, message):
+    import xarray as xr
+
+    data = smoke_copy / "results/replay/datasets/triangle.nc"
+    if damage == "truncate":
+        data.write_bytes(data.read_bytes()[: data.stat().st_size // 3])
+    else:
+        with xr.open_dataset(data) as ds:
+            bad = ds.isel(space=0, drop=True).load()
+        bad.to_netcdf(data)
+    models = sorted((smoke_copy / "results/replay/models/triangle").rglob("*.pt"))
+    target = str(models[0].relative_to(smoke_copy))
+    res = snakemake(target, "--cores", "1", "--forcerun", target,
+                    *configfile_args(["config/smoke.yaml"]), workdir=smoke_copy)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    log = smoke_copy / "logs/replay/train/triangle" / models[0].parent.name / f"{models[0].stem}.log"
+    text = log.read_text()
+    assert "results/replay/datasets/triangle.nc" in text and message in text, text[-3000:]
+    assert not models[0].exists()  # nothing that looks complete is left behind
+    assert not list(models[0].parent.glob(".*.tmp"))
+    assert all(m.exists() for m in models[1:])  # other jobs' results are kept
+
+
+# --------------------------------------------------------------------------- interruption
+def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_path):
+    """Interrupt the smoke run during training, rerun: finished jobs are kept as they are,
+    the rest completes, and the results are byte-identical to an uninterrupted run."""
+    workdir = tmp_path / "interrupted"
+    workdir.mkdir()
+    args = ["--profile", str(ROOT / "profiles/local"), "--cores", "2",
+            *configfile_args(["config/smoke.yaml"])]
+    cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    with open(tmp_path / "first.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and proc.poll() is None:
+                if len(list(workdir.glob("results/replay/models/*/*/*.pt"))) >= 3:
+                    break
+                time.sleep(0.5)
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C, or a scheduler's signal
+            proc.wait(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    before = {p: p.stat().st_mtime_ns for p in workdir.glob("results/replay/models/*/*/*.pt")}
+    assert before, "no model finished before the interrupt"
+    for p in before:  # what is there is whole: atomic writes
+        torch.load(p, map_location="cpu", weights_only=True)
+    total_train = sum(1 for _ in smoke_run.glob("results/replay/models/*/*/*.pt"))
+    assert not (workdir / "results/replay/figures").exists()
+
+    res = snakemake(*args, workdir=workdir, timeout=1800)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-5000:]
+    rerun = job_stats(out).get("replay_train", 0)
+    kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t]
+    assert rerun == total_train - len(kept) and kept, (rerun, total_train, len(kept))
+    for fig in REPLAY_FIGURES:
+        assert (workdir / "results/replay/figures" / f"{fig}.png").is_file()
+    # determinism: every netCDF is byte-identical to the uninterrupted smoke run's
+    ncs = sorted(p.relative_to(smoke_run) for p in smoke_run.glob("results/**/*.nc"))
+    assert ncs == sorted(p.relative_to(workdir) for p in workdir.glob("results/**/*.nc"))
+    differ = [str(p) for p in ncs if (smoke_run / p).read_bytes() != (workdir / p).read_bytes()]
+    assert not differ, differ
+
+
+def test_different_seeds_give_different_results(smoke_run):
+    import xarray as xr
+
+    for pattern in ("results/replay/replay/tmaze/*/seed{}.nc", "results/replay/models/tmaze/*/seed{}.history.nc"):
+        a = sorted(smoke_run.glob(pattern.format(0)))[0]
+        b = a.with_name(a.name.replace("seed0", "seed1"))
+        with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
+            var = "position" if "position" in da else "train_loss"
+            assert da[var].shape == db[var].shape
+            assert not np.array_equal(da[var].values, db[var].values, equal_nan=True), a
+
+
+def test_killed_training_job_resumes_from_its_checkpoint(tmp_path):
+    """A training job killed mid-run (as by a scheduler's time limit) resumes from its last
+    checkpoint when rerun, and ends with the weights and history of an uninterrupted run."""
+    overlay = tmp_path / "long.yaml"
+    overlay.write_text("replay: {training: {iterations: 1500, checkpoint_every: 50, log_every: 50}}\n")
+    target = "results/replay/models/tmaze/a0.2_k1_m0/seed0.pt"
+    args = [target, "--cores", "1", *configfile_args(["config/smoke.yaml"]), str(overlay)]
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    for d in (whole, killed):
+        d.mkdir()
+    res = snakemake(*args, workdir=whole)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(killed), *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(killed.glob("results/replay/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "training ended before it could be killed"
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    (ckpt,) = killed.glob("results/replay/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")
+    assert not (killed / target).exists()
+
+    res = snakemake(*args, workdir=killed)
+    assert res.returncode == 0, res.stderr[-3000:]
+    log = (killed / "logs/replay/train/tmaze/a0.2_k1_m0/seed0.log").read_text()
+    m = re.search(r"resumed from \S+ at iteration (\d+)", log)
+    assert m and 0 < int(m.group(1)) < 1500, log[-2000:]
+    assert not ckpt.exists()  # a finished job removes its checkpoint
+    hist = "results/replay/models/tmaze/a0.2_k1_m0/seed0.history.nc"
+    assert (whole / hist).read_bytes() == (killed / hist).read_bytes()
+    a = torch.load(whole / target, map_location="cpu", weights_only=True)["state_dict"]
+    b = torch.load(killed / target, map_location="cpu", weights_only=True)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -1,0 +1,462 @@
+"""Claims table: verdicts from synthetic statistics with built-in effects.
+
+``make_fake_stats`` builds a statistics Dataset with exactly the variables / dims / coords of the
+statistics-file contract (docs/design.md) and controllable effects; test_figures.py reuses it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from noisyrnn.studies.replay import claims
+from noisyrnn.studies.replay.selection import ClaimsConfig
+
+B_A = (0.0, 0.1, 0.3, 0.5, 1.0)
+LAMBDA_V = (1.0, 0.9, 0.7, 0.5, 0.3)
+STATS_VARS = (
+    "step_length",
+    "compression_ratio",
+    "reach_median",
+    "reach_fraction",
+    "msd_exponent",
+    "coverage",
+    "entropy",
+    "wasserstein",
+    "kde_kl",
+    "frac_diverged",
+    "frac_out_of_bounds",
+    "drift_score_cosine",
+    "fitted_eps",
+)
+REF_STATS = (
+    "step_length",
+    "compression_ratio",
+    "reach_median",
+    "reach_fraction",
+    "msd_exponent",
+    "coverage",
+    "entropy",
+    "wasserstein",
+)
+
+
+def _nets(task, regimes, alphas, mask_k, replay_alpha=0.2):
+    nets = []
+    if task == "box":
+        nets = [(replay_alpha, 1, m) for m in regimes]
+    else:
+        if False in regimes:
+            nets = [(a, k, False) for a in alphas for k in mask_k]
+        if True in regimes:
+            nets.append((replay_alpha, 1, True))
+    return nets
+
+
+def make_fake_stats(
+    task: str,
+    n_seeds: int = 3,
+    *,
+    regimes=(False, True),
+    alphas=(1.0, 0.2),
+    mask_k=(1, 2, 4, 8),
+    b_a=B_A,
+    lambda_v=LAMBDA_V,
+    adapt_coverage: float = 0.2,
+    adapt_entropy: float = 0.1,
+    adapt_step: float = -0.4,
+    adapt_reach: float = 40.0,
+    momentum_speed: float = 1.5,
+    momentum_reach: float = -80.0,
+    momentum_coverage: float = 0.05,
+    c1_gain: float = 0.05,
+    cosine: float = 0.5,
+    noise: float = 0.01,
+    nan_variants=(),
+    n_iter: int = 6,
+    n_examples: int = 2,
+    n_time: int = 25,
+    n_lag: int = 4,
+    waking_dim: str = "time",
+    ref_examples: bool = False,
+) -> xr.Dataset:
+    """Synthetic ``results/stats/{task}.nc`` following the contract.
+
+    Effects (per unit b_a or per unit (1 − λ_v), relative to b_a = 0, λ_v = 1):
+    ``adapt_*`` change coverage/entropy/step length (relative)/reach time with b_a;
+    ``momentum_*`` change step length (relative)/reach time/coverage with 1 − λ_v.
+    ``c1_gain``: error reduction (m) of α < 1 vs α = 1 at k > 1. ``cosine``: drift–score cosine.
+    ``noise``: deterministic seed-alternating perturbation (sign (−1)^seed, variant-dependent size),
+    so zero effects give paired differences with mean ≈ 0 and CIs straddling 0.
+    ``nan_variants``: (b_a, λ_v) pairs that "diverge" (NaN stats, frac_diverged = 1).
+    ``waking_dim``: time dim of ``waking_example`` ("time" per the contract, "waking_time" as
+    pipeline.compute_stats writes it); ``ref_examples``: add ``ref_example_position``
+    (net, sampler, example, ref_time, space) as pipeline.compute_stats does.
+    Non-replayed networks (not α = 0.2, k = 1) have NaN replay statistics, as in the pipeline.
+    """
+    nets = _nets(task, regimes, alphas, mask_k)
+    ids = [f"a{a:g}_k{k}_m{int(m)}" for a, k, m in nets]
+    variants = [(b, lv) for b in b_a for lv in lambda_v]
+    S, N, V = n_seeds, len(nets), len(variants)
+    sgn = np.array([(-1.0) ** s for s in range(S)])[:, None, None]
+    vb = np.array([v[0] for v in variants])[None, None, :]
+    vl = np.array([v[1] for v in variants])[None, None, :]
+    vi = np.arange(V)[None, None, :] / V
+    ni = np.arange(N)[None, :, None] / max(N, 1)
+    eps = noise * sgn * (1.0 + vi + 0.3 * ni)  # (S, N, V)
+
+    replayed = np.array([math.isclose(a, 0.2) and k == 1 for a, k, m in nets])[None, :, None]
+    waking = 0.02 + 0.001 * np.arange(S)
+    step = 0.012 * np.clip(1 + adapt_step * vb, 0.05, None) * (1 + momentum_speed * (1 - vl)) * (1 + eps)
+    out = {
+        "step_length": step,
+        "compression_ratio": step / waking[:, None, None],
+        "reach_median": 150 + adapt_reach * vb + momentum_reach * (1 - vl) + 100 * eps,
+        "reach_fraction": np.clip(0.5 - 0.1 * vb + 0.5 * (1 - vl) + eps, 0, 1),
+        "msd_exponent": 1.0 + 0.5 * (1 - vl) + eps,
+        "coverage": np.clip(0.3 + adapt_coverage * vb + momentum_coverage * (1 - vl) + eps, 0, 1),
+        "entropy": np.clip(0.5 + adapt_entropy * vb + eps, 0, 1),
+        "wasserstein": 0.2 - 0.05 * vb + eps,
+        "kde_kl": 1.0 - 0.2 * vb + eps,
+        "frac_diverged": np.zeros((S, N, V)) + 0 * eps,
+        "frac_out_of_bounds": 0.01 + 0 * eps,
+        "drift_score_cosine": cosine + eps + 0 * vb,
+        "fitted_eps": 0.1 + 0.01 * vb + eps,
+    }
+    for k in out:
+        out[k] = np.where(replayed, np.broadcast_to(out[k], (S, N, V)), np.nan).astype(float)
+    for b, lv in nan_variants:
+        j = variants.index((b, lv))
+        for k in out:
+            out[k][:, :, j] = np.where(
+                replayed[:, :, 0], 1.0 if k == "frac_diverged" else np.nan, out[k][:, :, j]
+            )
+    if task == "box":
+        out["step_length_smooth"] = out["step_length"] * 0.8
+
+    data = {k: (("seed", "net", "variant"), v) for k, v in out.items()}
+    lag = np.arange(1, n_lag + 1)
+    ac = (0.3 + 0.3 * vb[..., None]) * np.exp(-lag[None, None, None, :] / (1 + 3 * (1 - vl[..., None])))
+    ac = np.where(replayed[..., None], np.broadcast_to(ac + eps[..., None], (S, N, V, n_lag)), np.nan)
+    data["step_autocorr"] = (("seed", "net", "variant", "lag"), ac)
+
+    it = np.arange(n_iter) * 50
+    alpha_arr = np.array([a for a, k, m in nets])[None, :, None]
+    k_arr = np.array([k for a, k, m in nets])[None, :, None]
+    curve = np.exp(-it / 100.0)[None, None, :]
+    base = 0.05 + 0.01 * k_arr + c1_gain * (alpha_arr >= 1) * (k_arr > 1)
+    sgn_i = sgn[:, :, :1]
+    data["train_loss"] = (("seed", "net", "iteration"), base * (1 + curve) * (1 + 0.05 * sgn_i))
+    data["test_loss"] = (("seed", "net", "iteration"), base * (1 + curve) * (1 + 0.06 * sgn_i))
+    data["position_error"] = (("seed", "net", "iteration"), np.sqrt(base * (1 + curve)) + 0 * sgn_i)
+    fpe = (0.1 + 0.01 * k_arr + c1_gain * (alpha_arr >= 1) * (k_arr > 1))[:, :, 0] + noise * sgn[:, :, 0] * (
+        1 + 0.5 * (alpha_arr[:, :, 0] < 1)
+    )
+    data["final_position_error"] = (("seed", "net"), np.broadcast_to(fpe, (S, N)).copy())
+    data["waking_step_length"] = (("seed",), waking)
+    ref = {}
+    for st in REF_STATS:
+        fin = np.isfinite(out[st][:, :, 0]).any(axis=0)
+        base_ref = np.where(fin, np.nanmean(np.where(fin, out[st][:, :, 0], 0.0), axis=0), 0.0)
+        vals = np.stack([np.broadcast_to(base_ref, (S, N)) * f for f in (1.0, 1.3)], axis=-1)
+        vals = vals + noise * sgn[:, :, :1]
+        ref[f"ref_{st}"] = (("seed", "net", "sampler"), np.where(replayed[:, :, :1], vals, np.nan))
+    data.update(ref)
+    data["tv_score_gap"] = (("seed", "net"), np.where(replayed[:, :, 0], 0.3 + noise * sgn[:, :, 0], np.nan))
+
+    t = np.linspace(0, 1, n_time)
+    ex = np.zeros((N, V, n_examples, n_time, 2))
+    for e in range(n_examples):
+        ex[..., e, :, 0] = (
+            (0.2 + vb[0, 0, :, None] + (1 - vl[0, 0, :, None])) * np.cos(6 * t + e)[None, :] * 0.3
+        )
+        ex[..., e, :, 1] = t * (1 + e)
+    ex = np.where(replayed[0, :, :, None, None, None], ex, np.nan)
+    for b, lv in nan_variants:
+        ex[:, variants.index((b, lv)), :, n_time // 2 :, :] = np.nan
+    data["example_position"] = (("net", "variant", "example", "time", "space"), ex)
+    wk = np.stack([np.stack([np.sin(3 * t + e), t], -1) for e in range(n_examples)])
+    data["waking_example"] = (("example", waking_dim, "space"), wk)
+    if ref_examples:
+        rex = np.stack([ex[:, 0], 1.5 * ex[:, 0]], axis=1)  # (net, sampler, example, time, space)
+        data["ref_example_position"] = (("net", "sampler", "example", "ref_time", "space"), rex)
+
+    coords = {
+        "seed": np.arange(S),
+        "net": ids,
+        "alpha": ("net", [float(a) for a, k, m in nets]),
+        "mask_k": ("net", [int(k) for a, k, m in nets]),
+        "modifiers_in_training": ("net", [bool(m) for a, k, m in nets]),
+        "variant": np.arange(V),
+        "b_a": ("variant", [float(v[0]) for v in variants]),
+        "lambda_v": ("variant", [float(v[1]) for v in variants]),
+        "lag": lag,
+        "iteration": it,
+        "example": np.arange(n_examples),
+        "time": np.arange(n_time),
+        "space": ["x", "y"],
+        "sampler": ["overdamped", "underdamped"],
+    }
+    ds = xr.Dataset(data, coords=coords, attrs={"task": task})
+    return ds
+
+
+def make_fake_gm(
+    n_time: int = 40,
+    rho: float = 0.9,
+    q: float = 0.01,
+    p0: float = 1e-4,
+    stationary=False,
+    with_gap: bool = True,
+):
+    """Synthetic gauss_markov.nc as pipeline.gauss_markov writes it: m_t, P_t, score_rate = 1/P_t,
+    pooled_score_rate, score_rate_gap (dropped when ``with_gap`` is False)."""
+    P = np.empty(n_time)
+    P[0] = q / (1 - rho**2) if stationary else p0
+    for t in range(1, n_time):
+        P[t] = rho**2 * P[t - 1] + q
+    m = np.zeros(n_time)
+    pooled = 1.0 / (P.mean() + m.var())
+    data = {
+        "m_t": ("time", m),
+        "P_t": ("time", P),
+        "score_rate": ("time", 1 / P),
+        "pooled_score_rate": ((), pooled),
+    }
+    if with_gap:
+        data["score_rate_gap"] = ("time", np.abs(1 / P - pooled) * P)
+    return xr.Dataset(data, coords={"time": np.arange(n_time)})
+
+
+def full_stats(**kw):
+    return {
+        "tmaze": make_fake_stats("tmaze", c1_gain=0.08, **kw),
+        "triangle": make_fake_stats("triangle", c1_gain=0.02, **kw),
+        "box": make_fake_stats("box", **kw),
+        "gauss_markov": make_fake_gm(),
+    }
+
+
+CFG = ClaimsConfig()
+NB = 400
+
+
+def _rows(df, claim, regime=None, task=None):
+    sel = df["claim"] == claim
+    if regime is not None:
+        sel &= df["regime"] == regime
+    if task is not None:
+        sel &= df["task"] == task
+    return df[sel]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_verdict_rule_and_combiners():
+    S, C, I = claims.SUPPORTED, claims.CONTRADICTED, claims.INCONCLUSIVE
+    assert claims.verdict_from_ci(0.1, 0.3, +1, 3) == S
+    assert claims.verdict_from_ci(-0.3, -0.1, +1, 3) == C
+    assert claims.verdict_from_ci(-0.1, 0.3, +1, 3) == I
+    assert claims.verdict_from_ci(-0.3, -0.1, -1, 3) == S
+    assert claims.verdict_from_ci(0.1, 0.3, -1, 3) == C
+    assert claims.verdict_from_ci(0.1, 0.3, +1, 1) == I
+    assert claims.verdict_from_ci(np.nan, np.nan, +1, 5) == I
+    assert claims.combine_all([S, S]) == S
+    assert claims.combine_all([S, I]) == I
+    assert claims.combine_all([S, C]) == C
+    assert claims.combine_any([S, I]) == S
+    assert claims.combine_any([S, C]) == I
+    assert claims.combine_any([C, C]) == C
+    assert claims.combine_any([C, I]) == I
+
+
+def test_clear_positive_effects_supported():
+    df = claims.claims_table(full_stats(), CFG, n_boot=NB)
+    assert list(df.columns) == claims.COLUMNS
+    for c in ("C2", "C3", "C4", "C5"):
+        rows = _rows(df, c)
+        assert len(rows) == 6, c  # 2 regimes x 3 tasks
+        assert (rows["verdict"] == "supported").all(), rows[["claim", "regime", "task", "parts"]]
+    c6 = _rows(df, "C6")
+    assert (c6["verdict"] == "supported").all()
+    c1 = _rows(df, "C1")
+    assert list(c1["task"]) == ["tmaze", "triangle", "tmaze vs triangle"]
+    assert (c1["verdict"] == "supported").all(), c1[["task", "effect", "ci_lo", "ci_hi"]]
+    # effect is the mean paired difference, with its CI around it
+    r = _rows(df, "C2", "m0", "tmaze").iloc[0]
+    assert r["ci_lo"] <= r["effect"] <= r["ci_hi"]
+    assert r["effect"] == pytest.approx(0.2 * 0.3, rel=0.3)
+    assert r["n_seeds"] == 3
+    assert "b_a=0.3" in r["comparison"] and "b_a=0" in r["comparison"]
+    assert "supported if" in r["rule"] and "ANY" in r["rule"]
+    assert "ALL" in _rows(df, "C4").iloc[0]["rule"]
+
+
+def test_clear_negative_effects_contradicted():
+    kw = dict(
+        adapt_coverage=-0.3,
+        adapt_entropy=-0.2,
+        adapt_step=+0.8,
+        adapt_reach=-60.0,
+        momentum_speed=-0.6,
+        momentum_reach=+80.0,
+        momentum_coverage=0.0,
+        cosine=-0.4,
+    )
+    stats = {
+        "tmaze": make_fake_stats("tmaze", c1_gain=-0.05, **kw),
+        "triangle": make_fake_stats("triangle", c1_gain=-0.01, **kw),
+        "gauss_markov": make_fake_gm(stationary=True),
+    }
+    df = claims.claims_table(stats, CFG, n_boot=NB)
+    for c in ("C2", "C3", "C4", "C6"):
+        assert (_rows(df, c)["verdict"] == "contradicted").all(), c
+    # C5: speed part contradicted (momentum slows) -> ALL -> contradicted
+    assert (_rows(df, "C5")["verdict"] == "contradicted").all()
+    c1 = _rows(df, "C1")
+    assert (c1[c1["task"] != "tmaze vs triangle"]["verdict"] == "contradicted").all()
+    gm = _rows(df, "C6", task="gauss_markov").iloc[0]
+    assert gm["effect"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_gauss_markov_gap_sources():
+    gap, note = claims.gauss_markov_gap(make_fake_gm())
+    assert 0.5 < gap <= 1.0 and "score_rate_gap" in note
+    gap2, note2 = claims.gauss_markov_gap(make_fake_gm(with_gap=False))
+    assert gap2 > 1.0 and "pooled rate from file" in note2
+    gm = make_fake_gm(with_gap=False).drop_vars(["pooled_score_rate", "score_rate"])
+    gap3, note3 = claims.gauss_markov_gap(gm)
+    assert gap3 == pytest.approx(gap2) and "computed here" in note3
+    assert claims.gauss_markov_gap(make_fake_gm(stationary=True, with_gap=False))[0] == pytest.approx(
+        0, abs=1e-9
+    )
+    thr = CFG.tv_gap_threshold
+    df = claims.claims_table({"gauss_markov": make_fake_gm()}, CFG)
+    assert list(df["verdict"]) == ["supported"] and f"{thr:g}" in df["rule"].iloc[0]
+
+
+def test_noise_only_inconclusive():
+    kw = dict(
+        adapt_coverage=0.0,
+        adapt_entropy=0.0,
+        adapt_step=0.0,
+        adapt_reach=0.0,
+        momentum_speed=0.0,
+        momentum_reach=0.0,
+        momentum_coverage=0.0,
+        cosine=0.0,
+        noise=0.05,
+    )
+    stats = {t: make_fake_stats(t, n_seeds=4, c1_gain=0.0, **kw) for t in ("tmaze", "triangle", "box")}
+    df = claims.claims_table(stats, CFG, n_boot=NB)
+    assert len(df) > 0
+    assert (df["verdict"] == "inconclusive").all(), df[df["verdict"] != "inconclusive"][
+        ["claim", "task", "parts"]
+    ]
+
+
+def test_one_seed_inconclusive():
+    stats = full_stats(n_seeds=1)
+    df = claims.claims_table(stats, CFG, n_boot=NB)
+    seeded = df[df["task"] != "gauss_markov"]
+    assert (seeded["verdict"] == "inconclusive").all()
+    assert (seeded["n_seeds"] <= 1).all()
+    assert seeded["note"].str.contains("< 2 seeds").all()
+
+
+def test_row_set_with_and_without_box_and_one_regime():
+    df = claims.claims_table(full_stats(), CFG, n_boot=50)
+    keys = set(zip(df["claim"], df["regime"], df["task"]))
+    for c in ("C2", "C3", "C4", "C5", "C6"):
+        for reg in ("m0", "m1"):
+            for t in ("tmaze", "triangle", "box"):
+                assert (c, reg, t) in keys
+    assert ("C6", "analytic", "gauss_markov") in keys
+    assert len(df) == 3 + 4 * 6 + 6 + 1
+    assert not df.duplicated(["claim", "regime", "task"]).any()
+
+    no_box = {k: v for k, v in full_stats().items() if k != "box"}
+    df2 = claims.claims_table(no_box, CFG, n_boot=50)
+    assert "box" not in set(df2["task"])
+    assert len(df2) == 3 + 4 * 4 + 4 + 1
+
+    one = {t: make_fake_stats(t, regimes=(False,)) for t in ("tmaze", "triangle", "box")}
+    df3 = claims.claims_table(one, CFG, n_boot=50)
+    assert set(df3["regime"]) == {"m0"}
+    assert len(df3) == 3 + 4 * 3 + 3  # no gauss_markov file
+    only_m1 = {"box": make_fake_stats("box", regimes=(True,))}
+    df4 = claims.claims_table(only_m1, CFG, n_boot=50)
+    assert set(df4["regime"]) == {"m1"} and set(df4["claim"]) == {"C2", "C3", "C4", "C5", "C6"}
+
+
+def test_c1_more_on_tmaze_logic():
+    def c1(gain_t, gain_tri):
+        stats = {
+            "tmaze": make_fake_stats("tmaze", c1_gain=gain_t, regimes=(False,)),
+            "triangle": make_fake_stats("triangle", c1_gain=gain_tri, regimes=(False,)),
+        }
+        df = claims.claims_table(stats, CFG, n_boot=NB)
+        return _rows(df, "C1").set_index("task")
+
+    r = c1(0.1, 0.01)
+    assert r.loc["tmaze vs triangle", "verdict"] == "supported"
+    assert r.loc["tmaze", "verdict"] == "supported" and r.loc["triangle", "verdict"] == "supported"
+    r = c1(0.01, 0.1)
+    assert r.loc["tmaze vs triangle", "verdict"] == "contradicted"
+    assert r.loc["tmaze vs triangle", "effect"] < 0
+    r = c1(0.05, 0.05)
+    assert r.loc["tmaze vs triangle", "verdict"] == "inconclusive"
+    # only one track task: no comparison row
+    df = claims.claims_table({"tmaze": make_fake_stats("tmaze")}, CFG, n_boot=50)
+    assert list(_rows(df, "C1")["task"]) == ["tmaze"]
+    # masked k not trained -> inconclusive with a note
+    df = claims.claims_table(
+        {"tmaze": make_fake_stats("tmaze", mask_k=(1,))}, ClaimsConfig(masked_k=4), n_boot=50
+    )
+    row = _rows(df, "C1").iloc[0]
+    assert row["verdict"] == "inconclusive" and "k=4" in row["note"]
+
+
+def test_nan_diverged_variants_inconclusive():
+    stats = {"tmaze": make_fake_stats("tmaze", nan_variants=[(0.3, 1.0)])}
+    df = claims.claims_table(stats, CFG, n_boot=50)
+    for c in ("C2", "C3"):
+        rows = _rows(df, c)
+        assert (rows["verdict"] == "inconclusive").all()
+        assert rows["note"].str.contains("diverged").all()
+    assert (_rows(df, "C4")["verdict"] == "supported").all()
+
+
+def test_select_variant_and_net_nearest():
+    ds = make_fake_stats("tmaze", n_seeds=2)
+    v = claims.select_variant(ds, 0.29, 0.52)
+    assert float(v["b_a"]) == 0.3 and float(v["lambda_v"]) == 0.5
+    i = claims.select_net(ds, alpha=0.25, mask_k=4, modifiers_in_training=False)
+    assert str(ds["net"].values[i]) == "a0.2_k4_m0"
+    assert str(ds["net"].values[claims.select_net(ds, 0.2, 1, True)]) == "a0.2_k1_m1"
+    assert claims.select_net(ds, 0.2, 3, False) is None
+
+
+def test_write_claims_roundtrip(tmp_path):
+    stats = full_stats(n_seeds=2)
+    paths = {}
+    for k, ds in stats.items():
+        p = tmp_path / f"{k}.nc"
+        ds.to_netcdf(p)
+        paths[k] = str(p)
+    prov = {"git": {"commit": "abc1234", "dirty": False}, "package_hash": "deadbeef"}
+    out_csv, out_md = tmp_path / "out" / "claims.csv", tmp_path / "out" / "claims.md"
+    df = claims.write_claims({"stats": {"n_bootstrap": 200}}, paths, str(out_csv), str(out_md), prov)
+    back = pd.read_csv(out_csv)
+    assert list(back.columns) == claims.COLUMNS
+    assert len(back) == len(df)
+    assert set(back["verdict"]) <= {"supported", "contradicted", "inconclusive"}
+    md = out_md.read_text()
+    assert "abc1234" in md and "deadbeef" in md and "Verdict rule" in md
+    assert md.count("\n| C") == len(df)
+    assert not list((tmp_path / "out").glob(".tmp_*"))

@@ -1,0 +1,156 @@
+"""The composed config: every config file validates, bad values stop the run naming the key,
+the scale configs set every key, and each study's schema matches its config dataclasses."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from noisyrnn.core import settings, study
+from noisyrnn.core.cell import ModelConfig
+from noisyrnn.studies.replay.replay import ReplayConfig
+from noisyrnn.studies.replay.selection import ClaimsConfig
+from noisyrnn.studies.replay.stats import StatsConfig
+from noisyrnn.studies.replay.tasks import DecodeConfig, TaskConfig
+from noisyrnn.studies.replay.training import TrainConfig
+from support import (
+    CONFIG_SETS,
+    ROOT,
+    SCHEMA_DIR,
+    configfile_args,
+    load_yaml_config,
+    merge,
+    output,
+    replay_schema,
+    snakemake,
+)
+
+
+def validated(cfg: dict) -> dict:
+    return settings.validate_config(copy.deepcopy(cfg), SCHEMA_DIR)
+
+
+@pytest.mark.parametrize("name", study.available())
+def test_study_schema_fragments_are_valid(name):
+    schema = yaml.safe_load((SCHEMA_DIR / f"{name}.yaml").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("files", CONFIG_SETS, ids=lambda f: "+".join(Path(x).stem for x in f))
+def test_configs_validate(files):
+    cfg = validated(load_yaml_config(files))
+    assert cfg["studies"] == ["replay"]
+    assert cfg["replay"]["stats"]["kde_bandwidth"] == 0.05  # defaults filled in
+
+
+def leaf_paths(d: dict, prefix=()):
+    for key, value in d.items():
+        if isinstance(value, dict) and value:
+            yield from leaf_paths(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+@pytest.mark.parametrize("name", ["smoke.yaml", "paper.yaml"])
+def test_scale_configs_set_every_default_key(name):
+    """smoke/paper are merged over config.yaml: a key only config.yaml sets would leak."""
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    other = yaml.safe_load((ROOT / "config" / name).read_text())
+    missing = [".".join(p) for p in leaf_paths(base) if p not in set(leaf_paths(other))]
+    assert not missing, f"config/{name} must set {missing} (else config.yaml's values leak in)"
+
+
+SCHEMA = replay_schema()
+SECTIONS = {  # dataclass -> (schema node, fields not in that node, extra schema keys)
+    TaskConfig: (SCHEMA["$defs"]["task"], {"name"}, set()),
+    ModelConfig: (SCHEMA["properties"]["model"], set(), set()),
+    TrainConfig: (SCHEMA["properties"]["training"], {"alpha", "mask_k", "modifiers_in_training"},
+                  {"alphas", "mask_k", "modifiers_in_training", "replay_alphas"}),
+    ReplayConfig: (SCHEMA["properties"]["replay"], set(), set()),
+    DecodeConfig: (SCHEMA["properties"]["decode"], set(), set()),
+    StatsConfig: (SCHEMA["properties"]["stats"], set(), set()),
+    ClaimsConfig: (SCHEMA["properties"]["claims"], set(), set()),
+}
+
+
+def plain(value):
+    return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+@pytest.mark.parametrize("cls", list(SECTIONS), ids=lambda c: c.__name__)
+def test_schema_matches_config_dataclasses(cls):
+    node, skipped, extra = SECTIONS[cls]
+    props = node["properties"]
+    assert node.get("additionalProperties") is False
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    missing = sorted(set(fields) - skipped - set(props))
+    unknown = sorted(set(props) - set(fields) - extra)
+    assert not missing, f"{cls.__name__} fields missing from config/schema/replay.yaml: {missing}"
+    assert not unknown, f"config/schema/replay.yaml keys that {cls.__name__} does not have: {unknown}"
+    for name, f in fields.items():
+        if name in skipped:
+            continue
+        spec = props[name]
+        assert "type" in spec or "enum" in spec, f"{cls.__name__}.{name}: no type/enum in schema"
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        assert "default" in spec, f"{cls.__name__}.{name}: no default in schema"
+        got, want = plain(spec["default"]), plain(default)
+        assert got == want, f"{cls.__name__}.{name}: schema default {got!r} != {want!r}"
+        assert jsonschema.Draft202012Validator(spec).is_valid(want), (name, want)
+
+
+def replay_patch(**section) -> dict:
+    return {"replay": section}
+
+
+BAD_CONFIGS = [
+    ({"frobnicate": 1}, "frobnicate: not a study section"),
+    ({"studies": ["replay", "nope"]}, "unknown study 'nope'"),
+    ({"studies": []}, "studies: must be a non-empty list"),
+    (replay_patch(frobnicate=1), "frobnicate"),
+    (replay_patch(task={"tmaze": {"n_trian": 5}}), "n_trian"),
+    (replay_patch(task={"maze": {}}), "maze"),
+    (replay_patch(model={"n_hidden": 0}), "replay.model.n_hidden"),
+    (replay_patch(model={"activation": "sigmoid"}), "replay.model.activation"),
+    (replay_patch(training={"mask_mode": "random"}), "replay.training.mask_mode"),
+    (replay_patch(training={"alphas": [1.5]}), "replay.training.alphas.0"),
+    (replay_patch(replay={"lambda_v": [1.0, 0.0]}), "replay.replay.lambda_v.1"),
+    (replay_patch(stats={"ci": 1.5}), "replay.stats.ci"),
+    (replay_patch(stats={"wasserstein": "fast"}), "replay.stats.wasserstein"),
+    (replay_patch(tasks=["tmaze", "maze"]), "replay.tasks.1"),
+    (replay_patch(seeds=[]), "replay.seeds"),
+    (replay_patch(seeds=[0, 0]), "replay.seeds"),
+    (replay_patch(overrides={"box": {"model": {"n_hiden": 3}}}), "n_hiden"),
+    (replay_patch(overrides={"box": {"training": {"alphas": [1.0]}}}), "replay.overrides.box.training"),
+    (replay_patch(decode={"method": "argmax"}), "replay.decode.method"),
+]
+
+
+@pytest.mark.parametrize("patch,key", BAD_CONFIGS, ids=[k for _, k in BAD_CONFIGS])
+def test_schema_rejects_bad_config(patch, key):
+    cfg = merge(load_yaml_config(["config/smoke.yaml"]), patch)
+    with pytest.raises(settings.ConfigError) as err:
+        validated(cfg)
+    assert key in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("patch,key", [BAD_CONFIGS[1], BAD_CONFIGS[4], BAD_CONFIGS[6], BAD_CONFIGS[7]],
+                         ids=["unknown-study", "unknown-key", "out-of-range", "bad-enum"])
+def test_workflow_stops_on_bad_config_naming_the_key(patch, key, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(patch))
+    res = snakemake("-n", *configfile_args(["config/smoke.yaml"]), str(bad), workdir=tmp_path)
+    out = output(res)
+    assert res.returncode != 0
+    assert "invalid config" in out and key in out, out[-3000:]
+    assert "Job stats" not in out
+
+
+def test_overrides_stay_partial():
+    cfg = validated(load_yaml_config(["config/smoke.yaml"]))
+    assert cfg["replay"]["overrides"]["box"]["training"] == {"iterations": 30}

@@ -8,7 +8,7 @@ from noisyrnn.studies.replay import nets as replay_nets
 from noisyrnn.studies.replay.sections import section as replay_section
 
 REPLAY = config["replay"]
-REPLAY_TASKS = ("box", "tmaze", "triangle")
+REPLAY_TASKS = replay_nets.TASKS
 
 
 def replay_path(path):

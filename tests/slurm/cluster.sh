@@ -18,7 +18,7 @@
 # not write (exit status 3), and leaves a munged that was already running alone.
 set -euo pipefail
 
-MARK="# rnnreplay-test-cluster (tests/slurm/cluster.sh)"
+MARK="# noisyrnn-test-cluster (tests/slurm/cluster.sh)"
 CONF_DIR=/etc/slurm
 CONF=$CONF_DIR/slurm.conf
 GRES=$CONF_DIR/gres.conf
@@ -105,7 +105,7 @@ write_config() {
     cat >"$CONF" <<EOF
 $MARK
 # Single-node test cluster; state, logs and PIDs in $dir. Removed by \`cluster.sh down\`.
-ClusterName=rnnreplaytest
+ClusterName=noisyrnntest
 SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root

@@ -95,7 +95,7 @@ def test_params_change_reruns_only_affected_job(tmp_path):
         prov = json.loads(ds.getncattr("provenance"))
     assert prov["rule"] == "replay_gauss_markov"
     stats = prov["params"]["settings"]["stats"]
-    assert stats["gm_steps"] == 30 and stats["n_bootstrap"] == 200  # smoke values
+    assert stats["gm_steps"] == 30 and stats["reference_steps"] == 40  # smoke values
     assert stats["kde_bandwidth"] == 0.05  # schema default, filled in
     code = prov["params"]["code"]
     assert code["sha256"] and code["modules"] == ["studies.replay.steps.gauss_markov"]

@@ -99,14 +99,14 @@ def figure_sidecar_path(png: str | os.PathLike) -> Path:
     return png.with_name(png.stem + SIDECAR_SUFFIX)
 
 
-def _created() -> dict[str, str]:
-    # = provenance.sidecar_extra(); io does not import provenance, so that editing provenance
-    # does not change the code hash of every computing step
+def sidecar_extra() -> dict[str, str]:
+    """Fields that go into ``.prov.json`` sidecars only (never into netCDF attributes, so
+    identical inputs give byte-identical files): the creation time."""
     return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def _write_sidecar(path: Path, prov: Mapping[str, Any]) -> None:
-    write_text_atomic(path, _json({**prov, **_created()}, indent=1) + "\n")
+    write_text_atomic(path, _json({**prov, **sidecar_extra()}, indent=1) + "\n")
 
 
 # --------------------------------------------------------------------------- netCDF

@@ -6,9 +6,9 @@ statistic. Study modules (e.g. :mod:`noisyrnn.studies.replay.figures`) build the
 * :func:`use_style` sets one seaborn theme, font sizes and vector-friendly PDF fonts.
 * :data:`PALETTE`, :data:`SEQUENTIAL`, :data:`MISSING_COLOR`, :data:`CI_ALPHA` are the colour
   constants.
-* :func:`bootstrap_mean_ci` gives mean and percentile-bootstrap CI over the first axis (seeds),
-  NaN-tolerant.
-* :func:`ci_band` draws mean ± CI over seeds as a line with a shaded band.
+* :func:`ci_band` draws mean ± CI over seeds as a line with a shaded band. The interval is the
+  claims engine's (:func:`noisyrnn.core.inference.mean_ci_over_axis0`, Student t), so a figure's
+  band and a claims row's interval are the same interval.
 * :func:`bar_ci` draws grouped bars (mean over seeds) with CI whiskers and per-seed dots.
 * :func:`mark_missing`, :func:`panel_label`, :func:`note` label panels.
 
@@ -30,6 +30,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .inference import mean_ci_over_axis0  # noqa: E402
+
 __all__ = [
     "PALETTE",
     "SEQUENTIAL",
@@ -38,7 +40,6 @@ __all__ = [
     "FONT_SIZES",
     "use_style",
     "colors",
-    "bootstrap_mean_ci",
     "ci_band",
     "bar_ci",
     "mark_missing",
@@ -93,59 +94,19 @@ def colors(n: int, cmap: str | None = None) -> list:
     return list(plt.get_cmap(cmap)(np.linspace(0.1, 0.9, max(n, 1))))[:n]
 
 
-def bootstrap_mean_ci(
-    values: Any, n_boot: int = 1000, ci: float = 0.95, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean over axis 0 (seeds) and its percentile-bootstrap CI, ignoring NaN.
-
-    ``values`` has shape ``(seed, ...)``. Returns ``(mean, lo, hi)`` each of shape ``(...)``.
-    Columns with no finite value give NaN everywhere; columns with one finite value give that
-    value as mean and NaN bounds. Vectorised; deterministic given ``seed``.
-    """
-    v = np.asarray(values, dtype=float)
-    if v.ndim == 0:
-        v = v[None]
-    v = np.where(np.isfinite(v), v, np.nan)
-    n = v.shape[0]
-    ok = np.isfinite(v)
-    count = ok.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, np.where(ok, v, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan)
-    lo = np.full(mean.shape, np.nan)
-    hi = np.full(mean.shape, np.nan)
-    if n >= 2 and np.any(count >= 2):
-        rng = np.random.default_rng(seed)
-        idx = rng.integers(0, n, size=(int(n_boot), n))
-        boot = v[idx]  # (n_boot, n, ...)
-        bok = np.isfinite(boot)
-        bcount = bok.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bmean = np.where(bcount > 0, np.where(bok, boot, 0.0).sum(axis=1) / np.maximum(bcount, 1), np.nan)
-        a = (1.0 - ci) / 2.0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns -> NaN quietly
-            q = np.nanquantile(bmean, [a, 1.0 - a], axis=0)
-        multi = count >= 2
-        lo = np.where(multi, q[0], np.nan)
-        hi = np.where(multi, q[1], np.nan)
-    return mean, lo, hi
-
-
 def ci_band(
     ax,
     x: Sequence[float],
     values: Any,
     label: str | None = None,
     color=None,
-    n_boot: int = 1000,
     ci: float = 0.95,
-    seed: int = 0,
     marker: str | None = None,
     linestyle: str = "-",
     alpha: float = CI_ALPHA,
     **line_kw,
 ):
-    """Plot the mean over seeds of ``values`` (seed, x) against ``x`` with a bootstrap CI band.
+    """Plot the mean over seeds of ``values`` (seed, x) against ``x`` with a t-interval band.
 
     NaN values are skipped per point; a point with no finite seed is a gap in the line. Returns the
     line artist.
@@ -154,7 +115,7 @@ def ci_band(
     v = np.asarray(values, dtype=float)
     if v.ndim == 1:
         v = v[None, :]
-    mean, lo, hi = bootstrap_mean_ci(v, n_boot=n_boot, ci=ci, seed=seed)
+    mean, lo, hi = mean_ci_over_axis0(v, ci=ci)
     (line,) = ax.plot(x, mean, label=label, color=color, marker=marker, linestyle=linestyle, **line_kw)
     if np.any(np.isfinite(lo)):
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=alpha, linewidth=0)
@@ -167,13 +128,13 @@ def bar_ci(
     values: Any,
     hue_labels: Sequence[str] | None = None,
     palette: Sequence | None = None,
-    n_boot: int = 1000,
     ci: float = 0.95,
     seed: int = 0,
     show_points: bool = True,
     missing_text: str = "n/a",
 ):
-    """Grouped bars: mean over seeds with bootstrap-CI whiskers and per-seed dots.
+    """Grouped bars: mean over seeds with t-interval whiskers and per-seed dots (``seed``: the
+    dots' jitter).
 
     ``values`` has shape ``(seed, group)`` or, with ``hue_labels``, ``(seed, group, hue)``. A bar
     with no finite value is left empty and marked ``missing_text`` (a gap, never a zero).
@@ -187,7 +148,7 @@ def bar_ci(
     n_group, n_hue = v.shape[1], v.shape[2]
     palette = list(palette) if palette is not None else colors(n_hue)
     width = 0.8 / n_hue
-    mean, lo, hi = bootstrap_mean_ci(v, n_boot=n_boot, ci=ci, seed=seed)
+    mean, lo, hi = mean_ci_over_axis0(v, ci=ci)
     xs = np.arange(n_group)
     finite = v[np.isfinite(v)]
     ybase = float(np.min(finite)) if finite.size else 0.0

@@ -49,11 +49,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .io import SIDECAR_SUFFIX, sidecar_extra
+
 # The package root (src/noisyrnn): code hashes and module names are relative to it.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 PACKAGE = PACKAGE_DIR.name
 VERSIONED = ("torch", "numpy", "xarray", "snakemake")
-SIDECAR_SUFFIX = ".prov.json"
 SIDECAR_ONLY = ("created",)  # fields of sidecar_extra(), never copied into other records
 CONFIGFILES_ENV = "NOISYRNN_CONFIG"  # set by rules/common.smk: config files and schema
 _CHUNK = 1 << 20
@@ -397,11 +398,6 @@ def record(
         "lineage": merge_lineage((p, read_provenance(p)) for p in input_paths),
     }
     return prov
-
-
-def sidecar_extra() -> dict[str, str]:
-    """Fields that go into ``.prov.json`` sidecars only (never into netCDF attributes)."""
-    return {"created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def to_json(prov: Mapping[str, Any], *, indent: int | None = None) -> str:

@@ -30,7 +30,7 @@ def tiny(seed: int = 0) -> xr.Dataset:
 def test_load_config_merges_like_snakemake_and_fills_defaults():
     base = cfg("config.yaml")["replay"]
     smoke = cfg("config.yaml", "smoke.yaml")["replay"]
-    assert base["seeds"] == [0, 1, 2] and smoke["seeds"] == [0, 1]
+    assert base["seeds"] == [0, 1, 2, 3, 4] and smoke["seeds"] == [0, 1]
     # nested sections merge key by key: a key smoke.yaml leaves out keeps config.yaml's value
     assert smoke["model"]["activation"] == base["model"]["activation"]
     assert smoke["stats"]["kde_bandwidth"] == 0.05  # absent from both files: schema default
@@ -55,7 +55,8 @@ def test_load_config_errors_name_the_key(tmp_path):
     ({"task": {"tmaze": {"n_train": 77}}}, {"dataset"}),
     ({"model": {"n_hidden": 64}}, {"train"}),
     ({"training": {"alphas": [1.0]}}, {"stats"}),  # a sweep: names networks, no retraining
-    ({"stats": {"gm_steps": 31}}, {"stats", "gauss_markov", "claims"}),
+    ({"stats": {"gm_steps": 31}}, {"stats", "gauss_markov"}),
+    ({"claims": {"alpha": 0.01}}, {"figure", "claims"}),
 ])
 def test_step_settings_follow_only_what_each_step_reads(change, affected):
     from snakemake.utils import update_config

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from noisyrnn.studies.replay import claims
+from noisyrnn.core import claims as engine
+from noisyrnn.studies.replay import claims, selection
 from noisyrnn.studies.replay.selection import ClaimsConfig
 
 B_A = (0.0, 0.1, 0.3, 0.5, 1.0)
@@ -22,6 +23,7 @@ STATS_VARS = (
     "step_length",
     "compression_ratio",
     "reach_median",
+    "reach_rmst",
     "reach_fraction",
     "msd_exponent",
     "coverage",
@@ -116,6 +118,7 @@ def make_fake_stats(
         "step_length": step,
         "compression_ratio": step / waking[:, None, None],
         "reach_median": 150 + adapt_reach * vb + momentum_reach * (1 - vl) + 100 * eps,
+        "reach_rmst": 170 + adapt_reach * vb + momentum_reach * (1 - vl) + 100 * eps,
         "reach_fraction": np.clip(0.5 - 0.1 * vb + 0.5 * (1 - vl) + eps, 0, 1),
         "msd_exponent": 1.0 + 0.5 * (1 - vl) + eps,
         "coverage": np.clip(0.3 + adapt_coverage * vb + momentum_coverage * (1 - vl) + eps, 0, 1),
@@ -228,73 +231,58 @@ def make_fake_gm(
         "pooled_score_rate": ((), pooled),
     }
     if with_gap:
-        data["score_rate_gap"] = ("time", np.abs(1 / P - pooled) * P)
+        data["score_rate_gap"] = ("time", np.abs(1 / P - pooled) / pooled)
     return xr.Dataset(data, coords={"time": np.arange(n_time)})
 
 
 def full_stats(**kw):
     return {
         "tmaze": make_fake_stats("tmaze", c1_gain=0.08, **kw),
-        "triangle": make_fake_stats("triangle", c1_gain=0.02, **kw),
+        "triangle": make_fake_stats("triangle", c1_gain=0.03, **kw),
         "box": make_fake_stats("box", **kw),
         "gauss_markov": make_fake_gm(),
     }
 
 
 CFG = ClaimsConfig()
-NB = 400
 
 
 def _rows(df, claim, regime=None, task=None):
+    """Rows of ``claim``; conditions are "<regime> <task>"."""
     sel = df["claim"] == claim
     if regime is not None:
-        sel &= df["regime"] == regime
+        sel &= df["condition"].str.split(" ").str[0] == regime
     if task is not None:
-        sel &= df["task"] == task
+        sel &= df["condition"].str.split(" ", n=1).str[1] == task
     return df[sel]
 
 
 # --------------------------------------------------------------------------------------------
 
 
-def test_verdict_rule_and_combiners():
-    S, C, I = claims.SUPPORTED, claims.CONTRADICTED, claims.INCONCLUSIVE
-    assert claims.verdict_from_ci(0.1, 0.3, +1, 3) == S
-    assert claims.verdict_from_ci(-0.3, -0.1, +1, 3) == C
-    assert claims.verdict_from_ci(-0.1, 0.3, +1, 3) == I
-    assert claims.verdict_from_ci(-0.3, -0.1, -1, 3) == S
-    assert claims.verdict_from_ci(0.1, 0.3, -1, 3) == C
-    assert claims.verdict_from_ci(0.1, 0.3, +1, 1) == I
-    assert claims.verdict_from_ci(np.nan, np.nan, +1, 5) == I
-    assert claims.combine_all([S, S]) == S
-    assert claims.combine_all([S, I]) == I
-    assert claims.combine_all([S, C]) == C
-    assert claims.combine_any([S, I]) == S
-    assert claims.combine_any([S, C]) == I
-    assert claims.combine_any([C, C]) == C
-    assert claims.combine_any([C, I]) == I
-
-
 def test_clear_positive_effects_supported():
-    df = claims.claims_table(full_stats(), CFG, n_boot=NB)
-    assert list(df.columns) == claims.COLUMNS
+    df = claims.claims_table(full_stats(), CFG)
+    assert list(df.columns) == engine.COLUMNS
     for c in ("C2", "C3", "C4", "C5"):
         rows = _rows(df, c)
         assert len(rows) == 6, c  # 2 regimes x 3 tasks
-        assert (rows["verdict"] == "supported").all(), rows[["claim", "regime", "task", "parts"]]
+        assert (rows["verdict"] == "supported").all(), rows[["claim", "condition", "parts"]]
     c6 = _rows(df, "C6")
     assert (c6["verdict"] == "supported").all()
     c1 = _rows(df, "C1")
-    assert list(c1["task"]) == ["tmaze", "triangle", "tmaze vs triangle"]
-    assert (c1["verdict"] == "supported").all(), c1[["task", "effect", "ci_lo", "ci_hi"]]
+    assert list(c1["condition"]) == ["m0 tmaze", "m0 triangle", "m0 tmaze vs triangle"]
+    assert (c1["verdict"] == "supported").all(), c1[["condition", "effect", "ci_lo", "ci_hi"]]
     # effect is the mean paired difference, with its CI around it
     r = _rows(df, "C2", "m0", "tmaze").iloc[0]
     assert r["ci_lo"] <= r["effect"] <= r["ci_hi"]
     assert r["effect"] == pytest.approx(0.2 * 0.3, rel=0.3)
-    assert r["n_seeds"] == 3
+    assert r["n"] == 3 and r["study"] == "replay"
     assert "b_a=0.3" in r["comparison"] and "b_a=0" in r["comparison"]
-    assert "supported if" in r["rule"] and "ANY" in r["rule"]
+    assert "Student-t" in r["rule"] and "Holm" in r["rule"] and "ANY" in r["rule"]
     assert "ALL" in _rows(df, "C4").iloc[0]["rule"]
+    # the first part's effect is a paired mean with its t interval (checked by hand below)
+    assert r["ci_hi"] - r["effect"] == pytest.approx(r["effect"] - r["ci_lo"])
+    assert (df["q"].dropna() >= df["p"].dropna()).all()  # BH never lowers a p-value
 
 
 def test_clear_negative_effects_contradicted():
@@ -310,34 +298,30 @@ def test_clear_negative_effects_contradicted():
     )
     stats = {
         "tmaze": make_fake_stats("tmaze", c1_gain=-0.05, **kw),
-        "triangle": make_fake_stats("triangle", c1_gain=-0.01, **kw),
+        "triangle": make_fake_stats("triangle", c1_gain=-0.03, **kw),
         "gauss_markov": make_fake_gm(stationary=True),
     }
-    df = claims.claims_table(stats, CFG, n_boot=NB)
+    df = claims.claims_table(stats, CFG)
     for c in ("C2", "C3", "C4", "C6"):
         assert (_rows(df, c)["verdict"] == "contradicted").all(), c
     # C5: speed part contradicted (momentum slows) -> ALL -> contradicted
     assert (_rows(df, "C5")["verdict"] == "contradicted").all()
     c1 = _rows(df, "C1")
-    assert (c1[c1["task"] != "tmaze vs triangle"]["verdict"] == "contradicted").all()
+    assert (c1[c1["condition"] != "m0 tmaze vs triangle"]["verdict"] == "contradicted").all()
     gm = _rows(df, "C6", task="gauss_markov").iloc[0]
     assert gm["effect"] == pytest.approx(0.0, abs=1e-9)
 
 
-def test_gauss_markov_gap_sources():
-    gap, note = claims.gauss_markov_gap(make_fake_gm())
-    assert 0.5 < gap <= 1.0 and "score_rate_gap" in note
-    gap2, note2 = claims.gauss_markov_gap(make_fake_gm(with_gap=False))
-    assert gap2 > 1.0 and "pooled rate from file" in note2
-    gm = make_fake_gm(with_gap=False).drop_vars(["pooled_score_rate", "score_rate"])
-    gap3, note3 = claims.gauss_markov_gap(gm)
-    assert gap3 == pytest.approx(gap2) and "computed here" in note3
-    assert claims.gauss_markov_gap(make_fake_gm(stationary=True, with_gap=False))[0] == pytest.approx(
-        0, abs=1e-9
-    )
+def test_gauss_markov_gap_is_relative_to_the_pooled_rate():
+    gm = make_fake_gm()
+    P, pooled = gm["P_t"].values, float(gm["pooled_score_rate"])
+    assert selection.gauss_markov_gap(gm) == pytest.approx(np.max(np.abs(1 / P - pooled)) / pooled)
+    assert selection.gauss_markov_gap(make_fake_gm(stationary=True)) == pytest.approx(0, abs=1e-9)
+    assert np.isnan(selection.gauss_markov_gap(make_fake_gm(with_gap=False)))
     thr = CFG.tv_gap_threshold
     df = claims.claims_table({"gauss_markov": make_fake_gm()}, CFG)
     assert list(df["verdict"]) == ["supported"] and f"{thr:g}" in df["rule"].iloc[0]
+    assert np.isnan(df["p"].iloc[0]) and np.isnan(df["q"].iloc[0])  # analytic: no test
 
 
 def test_noise_only_inconclusive():
@@ -353,45 +337,46 @@ def test_noise_only_inconclusive():
         noise=0.05,
     )
     stats = {t: make_fake_stats(t, n_seeds=4, c1_gain=0.0, **kw) for t in ("tmaze", "triangle", "box")}
-    df = claims.claims_table(stats, CFG, n_boot=NB)
+    df = claims.claims_table(stats, CFG)
     assert len(df) > 0
     assert (df["verdict"] == "inconclusive").all(), df[df["verdict"] != "inconclusive"][
         ["claim", "task", "parts"]
     ]
 
 
-def test_one_seed_inconclusive():
-    stats = full_stats(n_seeds=1)
-    df = claims.claims_table(stats, CFG, n_boot=NB)
-    seeded = df[df["task"] != "gauss_markov"]
+@pytest.mark.parametrize("n_seeds", [1, 2])
+def test_too_few_seeds_give_no_verdict(n_seeds):
+    """Clear effects, but fewer seeds than claims.min_seeds (3): no verdict, and the row says so."""
+    df = claims.claims_table(full_stats(n_seeds=n_seeds), CFG)
+    seeded = df[df["condition"] != "analytic gauss_markov"]
     assert (seeded["verdict"] == "inconclusive").all()
-    assert (seeded["n_seeds"] <= 1).all()
-    assert seeded["note"].str.contains("< 2 seeds").all()
+    assert (seeded["n"] <= n_seeds).all()
+    assert seeded["note"].str.contains(f"< {CFG.min_seeds} seeds: no verdict").all()
 
 
 def test_row_set_with_and_without_box_and_one_regime():
-    df = claims.claims_table(full_stats(), CFG, n_boot=50)
-    keys = set(zip(df["claim"], df["regime"], df["task"]))
+    df = claims.claims_table(full_stats(), CFG)
+    keys = set(zip(df["claim"], df["condition"]))
     for c in ("C2", "C3", "C4", "C5", "C6"):
         for reg in ("m0", "m1"):
             for t in ("tmaze", "triangle", "box"):
-                assert (c, reg, t) in keys
-    assert ("C6", "analytic", "gauss_markov") in keys
+                assert (c, f"{reg} {t}") in keys
+    assert ("C6", "analytic gauss_markov") in keys
     assert len(df) == 3 + 4 * 6 + 6 + 1
-    assert not df.duplicated(["claim", "regime", "task"]).any()
+    assert not df.duplicated(["claim", "condition"]).any()
 
     no_box = {k: v for k, v in full_stats().items() if k != "box"}
-    df2 = claims.claims_table(no_box, CFG, n_boot=50)
-    assert "box" not in set(df2["task"])
+    df2 = claims.claims_table(no_box, CFG)
+    assert not df2["condition"].str.contains("box").any()
     assert len(df2) == 3 + 4 * 4 + 4 + 1
 
     one = {t: make_fake_stats(t, regimes=(False,)) for t in ("tmaze", "triangle", "box")}
-    df3 = claims.claims_table(one, CFG, n_boot=50)
-    assert set(df3["regime"]) == {"m0"}
+    df3 = claims.claims_table(one, CFG)
+    assert set(df3["condition"].str.split(" ").str[0]) == {"m0"}
     assert len(df3) == 3 + 4 * 3 + 3  # no gauss_markov file
     only_m1 = {"box": make_fake_stats("box", regimes=(True,))}
-    df4 = claims.claims_table(only_m1, CFG, n_boot=50)
-    assert set(df4["regime"]) == {"m1"} and set(df4["claim"]) == {"C2", "C3", "C4", "C5", "C6"}
+    df4 = claims.claims_table(only_m1, CFG)
+    assert set(df4["condition"]) == {"m1 box"} and set(df4["claim"]) == {"C2", "C3", "C4", "C5", "C6"}
 
 
 def test_c1_more_on_tmaze_logic():
@@ -400,23 +385,23 @@ def test_c1_more_on_tmaze_logic():
             "tmaze": make_fake_stats("tmaze", c1_gain=gain_t, regimes=(False,)),
             "triangle": make_fake_stats("triangle", c1_gain=gain_tri, regimes=(False,)),
         }
-        df = claims.claims_table(stats, CFG, n_boot=NB)
-        return _rows(df, "C1").set_index("task")
+        df = claims.claims_table(stats, CFG)
+        return _rows(df, "C1").set_index("condition")
 
-    r = c1(0.1, 0.01)
-    assert r.loc["tmaze vs triangle", "verdict"] == "supported"
-    assert r.loc["tmaze", "verdict"] == "supported" and r.loc["triangle", "verdict"] == "supported"
-    r = c1(0.01, 0.1)
-    assert r.loc["tmaze vs triangle", "verdict"] == "contradicted"
-    assert r.loc["tmaze vs triangle", "effect"] < 0
+    r = c1(0.1, 0.03)
+    assert r.loc["m0 tmaze vs triangle", "verdict"] == "supported"
+    assert r.loc["m0 tmaze", "verdict"] == "supported" and r.loc["m0 triangle", "verdict"] == "supported"
+    r = c1(0.03, 0.1)
+    assert r.loc["m0 tmaze vs triangle", "verdict"] == "contradicted"
+    assert r.loc["m0 tmaze vs triangle", "effect"] < 0
     r = c1(0.05, 0.05)
-    assert r.loc["tmaze vs triangle", "verdict"] == "inconclusive"
+    assert r.loc["m0 tmaze vs triangle", "verdict"] == "inconclusive"
     # only one track task: no comparison row
-    df = claims.claims_table({"tmaze": make_fake_stats("tmaze")}, CFG, n_boot=50)
-    assert list(_rows(df, "C1")["task"]) == ["tmaze"]
+    df = claims.claims_table({"tmaze": make_fake_stats("tmaze")}, CFG)
+    assert list(_rows(df, "C1")["condition"]) == ["m0 tmaze"]
     # masked k not trained -> inconclusive with a note
     df = claims.claims_table(
-        {"tmaze": make_fake_stats("tmaze", mask_k=(1,))}, ClaimsConfig(masked_k=4), n_boot=50
+        {"tmaze": make_fake_stats("tmaze", mask_k=(1,))}, ClaimsConfig(masked_k=4)
     )
     row = _rows(df, "C1").iloc[0]
     assert row["verdict"] == "inconclusive" and "k=4" in row["note"]
@@ -424,7 +409,7 @@ def test_c1_more_on_tmaze_logic():
 
 def test_nan_diverged_variants_inconclusive():
     stats = {"tmaze": make_fake_stats("tmaze", nan_variants=[(0.3, 1.0)])}
-    df = claims.claims_table(stats, CFG, n_boot=50)
+    df = claims.claims_table(stats, CFG)
     for c in ("C2", "C3"):
         rows = _rows(df, c)
         assert (rows["verdict"] == "inconclusive").all()
@@ -434,16 +419,16 @@ def test_nan_diverged_variants_inconclusive():
 
 def test_select_variant_and_net_nearest():
     ds = make_fake_stats("tmaze", n_seeds=2)
-    v = claims.select_variant(ds, 0.29, 0.52)
+    v = selection.select_variant(ds, 0.29, 0.52)
     assert float(v["b_a"]) == 0.3 and float(v["lambda_v"]) == 0.5
-    i = claims.select_net(ds, alpha=0.25, mask_k=4, modifiers_in_training=False)
+    i = selection.select_net(ds, alpha=0.25, mask_k=4, modifiers_in_training=False)
     assert str(ds["net"].values[i]) == "a0.2_k4_m0"
-    assert str(ds["net"].values[claims.select_net(ds, 0.2, 1, True)]) == "a0.2_k1_m1"
-    assert claims.select_net(ds, 0.2, 3, False) is None
+    assert str(ds["net"].values[selection.select_net(ds, 0.2, 1, True)]) == "a0.2_k1_m1"
+    assert selection.select_net(ds, 0.2, 3, False) is None
 
 
 def test_write_claims_roundtrip(tmp_path):
-    stats = full_stats(n_seeds=2)
+    stats = full_stats(n_seeds=3)
     paths = {}
     for k, ds in stats.items():
         p = tmp_path / f"{k}.nc"
@@ -451,12 +436,36 @@ def test_write_claims_roundtrip(tmp_path):
         paths[k] = str(p)
     prov = {"git": {"commit": "abc1234", "dirty": False}, "package_hash": "deadbeef"}
     out_csv, out_md = tmp_path / "out" / "claims.csv", tmp_path / "out" / "claims.md"
-    df = claims.write_claims({"stats": {"n_bootstrap": 200}}, paths, str(out_csv), str(out_md), prov)
+    df = claims.write_claims({"claims": {}}, paths, str(out_csv), str(out_md), prov)
     back = pd.read_csv(out_csv)
-    assert list(back.columns) == claims.COLUMNS
+    assert list(back.columns) == engine.COLUMNS
     assert len(back) == len(df)
     assert set(back["verdict"]) <= {"supported", "contradicted", "inconclusive"}
     md = out_md.read_text()
-    assert "abc1234" in md and "deadbeef" in md and "Verdict rule" in md
+    assert "abc1234" in md and "deadbeef" in md and "Verdict rule" in md and "Holm" in md
+    assert engine.verdict_counts(df) in md
     assert md.count("\n| C") == len(df)
     assert not list((tmp_path / "out").glob(".tmp_*"))
+
+
+def test_c5_is_a_non_inferiority_test_with_the_margin_in_the_row():
+    """C5's speed part: momentum + adaptation slightly slower than unmodified, within the margin,
+    is 'at least as fast'; far slower is contradicted. The margin is reported."""
+    def c5(margin, momentum_speed):
+        stats = {"tmaze": make_fake_stats("tmaze", momentum_speed=momentum_speed, adapt_step=0.0,
+                                          momentum_coverage=0.5, noise=0.001)}
+        cfg = ClaimsConfig(c5_compression_margin=margin, c5_coverage_margin=0.01)
+        return _rows(claims.claims_table(stats, cfg), "C5", "m0", "tmaze").iloc[0]
+
+    # momentum_speed = 0: compression(vb) - compression(v0) = 0 exactly (plus noise)
+    within = c5(0.05, 0.0)
+    assert within["verdict"] == "supported" and within["margin"] == 0.05
+    assert "claimed > -0.05" in within["comparison"]
+    assert c5(0.0, 0.0)["verdict"] == "inconclusive"  # no margin: equality is not "at least as"
+    assert c5(0.05, -0.9)["verdict"] == "contradicted"  # much slower: shown inferior
+
+
+def test_reach_parts_use_the_restricted_mean():
+    df = claims.claims_table(full_stats(), CFG)
+    for c in ("C3", "C4"):
+        assert _rows(df, c)["metric"].str.contains("reach_rmst").all()

@@ -103,12 +103,21 @@ def test_reach_censoring_and_summary():
     x = np.stack([straight(30), straight(30, v=0.05), straight(30, v=0.01), np.full((30, 2), np.nan)])
     t = S.reach_times(x, np.array([[1.0, 0.0]]), 0.01)
     assert t.tolist() == [10, 20, S.REACH_CENSORED, S.REACH_NO_DATA]
-    med, frac = S.reach_summary(t)
-    assert med == 15.0 and frac == pytest.approx(2 / 3)  # no-data ignored, censored counted
-    med, frac = S.reach_summary(t, horizon=15)
-    assert med == 10.0 and frac == pytest.approx(1 / 3)
-    med, frac = S.reach_summary(np.array([-1, -1]))
-    assert np.isnan(med) and frac == 0.0
+    # Kaplan-Meier by hand, no-data ignored, 3 at risk, censored at the horizon 29:
+    # S = 1 on [0, 10), 2/3 on [10, 20), 1/3 on [20, 29]; median 20; RMST 10 + 20/3 + 9/3
+    r = S.reach_summary(t, horizon=29)
+    assert r["median"] == 20.0 and r["fraction"] == pytest.approx(2 / 3)
+    assert r["rmst"] == pytest.approx(10 + 20 / 3 + 3)
+    # horizon 15: the reach at 20 is censored at 15; S = 2/3 after 10 never reaches 1/2
+    r = S.reach_summary(t, horizon=15)
+    assert r["median"] == np.inf and r["fraction"] == pytest.approx(1 / 3)
+    assert r["rmst"] == pytest.approx(10 + 5 * 2 / 3)
+    r = S.reach_summary(np.array([-1, -1]), horizon=29)  # never reached: the whole replay
+    assert r["median"] == np.inf and r["rmst"] == 29.0 and r["fraction"] == 0.0
+    # the censoring trap: 10 % reach at step 50 is slower than all reaching at step 100
+    few = S.reach_summary(np.array([50] + [-1] * 9), horizon=200)
+    every = S.reach_summary(np.array([100] * 10), horizon=200)
+    assert few["rmst"] > every["rmst"] and few["median"] > every["median"]
     # NaN gap before the target: reach is the first valid step inside
     y = straight(30)
     y[8:11] = np.nan
@@ -218,42 +227,6 @@ def test_kde_kl_identity_and_gaussian_shift():
     assert S.kde_kl(p, q, h, n_samples=300, seed=1) == S.kde_kl(p, q, h, n_samples=300, seed=1)
 
 
-# ------------------------------------------------------------------ bootstrap
-
-
-def test_bootstrap_ci():
-    rng = np.random.default_rng(5)
-    v = rng.normal(1.0, 1.0, size=2000)
-    est, lo, hi = S.bootstrap_ci(v, n_boot=1000, seed=0)
-    assert lo < 1.0 < hi and lo < est < hi
-    assert hi - lo == pytest.approx(2 * 1.96 / math.sqrt(2000), rel=0.15)
-    assert (est, lo, hi) == S.bootstrap_ci(v, n_boot=1000, seed=0)
-    est, lo, hi = S.bootstrap_ci(np.array([3.0]))
-    assert est == 3.0 and np.isnan(lo) and np.isnan(hi)
-    est, lo, hi = S.bootstrap_ci(np.array([3.0, np.nan]))  # NaN dropped -> n = 1
-    assert est == 3.0 and np.isnan(lo) and np.isnan(hi)
-    assert all(np.isnan(S.bootstrap_ci(np.array([np.nan, np.nan]))))
-    # multi-dim: over the first axis, per column
-    est, lo, hi = S.bootstrap_ci(np.array([[1.0, 10.0], [2.0, 20.0], [3.0, np.nan]]), n_boot=200)
-    np.testing.assert_allclose(est, [2.0, 15.0])
-    assert lo.shape == (2,) and lo[0] >= 1.0 and hi[1] <= 20.0
-    # median as stat (no axis kw needed)
-    est, lo, hi = S.bootstrap_ci(v, n_boot=200, stat=lambda s: float(np.median(s)))
-    assert lo < est < hi
-
-
-def test_bootstrap_diff_ci_constant_shift():
-    rng = np.random.default_rng(6)
-    b = rng.normal(size=8)
-    a = b + 0.7
-    est, lo, hi = S.bootstrap_diff_ci(a, b)
-    assert est == pytest.approx(0.7) and lo == pytest.approx(0.7) and hi == pytest.approx(0.7)
-    a2 = a.copy()
-    a2[0] = np.nan
-    est, lo, hi = S.bootstrap_diff_ci(a2, b + rng.normal(0, 0.01, 8))
-    assert abs(est - 0.7) < 0.02 and lo < hi and hi - lo < 0.05
-
-
 # ------------------------------------------------------------------ convenience
 
 
@@ -268,6 +241,7 @@ def test_trajectory_stats_straight():
     assert out["compression_ratio"] == pytest.approx(2.0)
     assert out["coverage"] == pytest.approx(3 / 25)
     assert out["reach_median"] == 10.0 and out["reach_fraction"] == 1.0
+    assert out["reach_rmst"] == pytest.approx(10.0)
     assert out["msd_exponent"] == pytest.approx(2.0, abs=1e-6)
     assert out["wasserstein"] == pytest.approx(0.0, abs=1e-9)
     assert out["kde_kl"] == pytest.approx(0.0, abs=1e-12)

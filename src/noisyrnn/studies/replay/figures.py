@@ -7,8 +7,9 @@ may be absent) and a :class:`~noisyrnn.studies.replay.selection.ClaimsConfig` th
 (``masked_k``) settings. :data:`FIGURES` maps each figure name to its builder and
 :func:`draw` opens the files, builds the figure and saves it with :func:`noisyrnn.core.io.save_figure`.
 
-Conventions: lines and bars are means over seeds with percentile-bootstrap 95 % CIs over seeds
-(:mod:`noisyrnn.core.plotting`); NaN statistics (diverged replays) are gaps / empty bars and panels note
+Conventions: lines and bars are means over seeds with 95 % Student-t intervals over seeds, the
+claims engine's interval (:mod:`noisyrnn.core.plotting`); NaN statistics (diverged replays) are gaps /
+empty bars and panels note
 the fraction of diverged replays; a task absent from the run gets a labelled placeholder.
 Replay panels use the replayed network of each regime (α = ``leaky_alpha``, k = 1; regime m0 =
 modifiers at replay only, m1 = modifiers in training too). Variants are matched by nearest
@@ -29,6 +30,7 @@ import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ...core import io, plotting  # noqa: E402
+from .nets import TASKS, TRACK_TASKS  # noqa: E402
 from .selection import (  # noqa: E402  (shared with the claims table)
     REGIMES,
     ClaimsConfig,
@@ -56,8 +58,7 @@ __all__ = [
     "variant_index",
 ]
 
-TASKS = ("tmaze", "triangle", "box")
-TRACKS = ("tmaze", "triangle")
+TRACKS = TRACK_TASKS
 TASK_LABELS = {"tmaze": "T-maze", "triangle": "Triangle", "box": "Box (place cells)"}
 TASK_SHORT = {"tmaze": "T-maze", "triangle": "Triangle", "box": "Box"}
 REGIME_LABELS = {"m0": "m0: modifiers at replay only", "m1": "m1: modifiers in training"}
@@ -71,6 +72,7 @@ STAT_LABELS = {
     "step_length_smooth": "step length, centroid decode (m / step)",
     "compression_ratio": "compression ratio (replay ÷ waking step)",
     "reach_median": "median reach time (steps)",
+    "reach_rmst": "restricted mean reach time (steps)",
     "reach_fraction": "fraction reaching target",
     "coverage": "coverage (fraction of bins)",
     "entropy": "occupancy entropy (normalised)",
@@ -300,7 +302,7 @@ def _gm_panel(ax, gm: xr.Dataset | None) -> None:
     rate = gm["score_rate"] if "score_rate" in gm.data_vars else 1.0 / gm["P_t"]
     t = np.asarray(rate[rate.dims[0]].values if rate.dims else [0], float)
     ax.plot(t, np.asarray(rate.values, float), label="time-varying 1/P_t", color=plotting.PALETTE[0])
-    gap, _ = gauss_markov_gap(gm)
+    gap = gauss_markov_gap(gm)
     pooled = pooled_rate(gm)
     if pooled is not None:
         ax.axhline(pooled, color=plotting.PALETTE[1], ls="--", label="pooled (stationary) rate")
@@ -456,7 +458,7 @@ def build_fig3_adaptation(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
 # fig4: momentum
 # --------------------------------------------------------------------------------------------
 
-FIG4_METRICS = ("compression_ratio", "reach_median", "reach_fraction", "coverage")
+FIG4_METRICS = ("compression_ratio", "reach_rmst", "reach_fraction", "coverage")
 
 
 def build_fig4_momentum(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None = None) -> Figure:
@@ -468,7 +470,7 @@ def build_fig4_momentum(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None =
     gs = fig.add_gridspec(len(TASKS), 4)
     titles = {
         "compression_ratio": "compression ratio",
-        "reach_median": "reach time (median)",
+        "reach_rmst": "reach time (KM restricted mean)",
         "reach_fraction": "fraction reaching target",
         "coverage": "exploration (coverage)",
     }

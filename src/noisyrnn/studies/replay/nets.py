@@ -18,7 +18,9 @@ SWEEP_DEFAULTS = {"alphas": [1.0, 0.2], "mask_k": [1, 2, 4, 8],
                   "modifiers_in_training": [False, True], "replay_alphas": [0.2]}
 NET_PATTERN = r"a[0-9.]+_k[0-9]+_m[01]"
 NET_RE = re.compile(r"^a(?P<alpha>[0-9.]+)_k(?P<k>[0-9]+)_m(?P<m>[01])$")
+# The study's tasks: the one list (tracks first, the order of tables and figures).
 TRACK_TASKS = ("tmaze", "triangle")
+TASKS = (*TRACK_TASKS, "box")
 
 
 def net_id(alpha: float, k: int, modifiers: bool) -> str:

@@ -482,13 +482,16 @@ def pooled_score_rate(m: np.ndarray, P: np.ndarray) -> np.ndarray:
 
 
 def score_rate_gap(P_t: np.ndarray, pooled_rate) -> np.ndarray:
-    """Relative gap of the score rates per t: ``|1/P_t − rate_pool| / (1/P_t)``.
+    """Relative distance of the exact score rate from the pooled one per t:
+    ``|1/P_t − rate_pool| / rate_pool``.
 
-    ``pooled_rate`` is ``1/P_pool`` as returned by :func:`pooled_score_rate`. Zero at every t
-    exactly when the marginal variance is constant and equal to the pooled one.
+    ``pooled_rate`` is ``1/P_pool`` as returned by :func:`pooled_score_rate`; dividing by it
+    measures every t against the same yardstick, the rate a time-pooled sampler would use. Zero
+    at every t exactly when the marginal variance is constant and equal to the pooled one.
     """
     rate_t = 1.0 / np.asarray(P_t, dtype=np.float64)
-    return np.abs(rate_t - np.asarray(pooled_rate, dtype=np.float64)) / rate_t
+    pooled = np.asarray(pooled_rate, dtype=np.float64)
+    return np.abs(rate_t - pooled) / pooled
 
 
 # ---------------------------------------------------------------------------------------------

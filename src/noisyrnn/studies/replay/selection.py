@@ -18,14 +18,18 @@ from ...core.config import Section
 
 @dataclass(frozen=True)
 class ClaimsConfig(Section):
-    """Verdict rule: effect CI excludes 0 in the claimed direction -> supported; in the
-    opposite direction -> contradicted; otherwise inconclusive."""
+    """Which variants and networks the claims compare, and the verdict rule's settings
+    (noisyrnn.core.claims). The figures read the same selection and the same interval."""
 
     adapt_b_a: float = 0.3  # b_a taken as "adaptation on"
     momentum_lambda_v: float = 0.5  # lambda_v taken as "momentum on"
     leaky_alpha: float = 0.2
     masked_k: int = 4  # k used for claim C1's masked comparison
-    tv_gap_threshold: float = 0.1  # C6: min max-over-t relative score-rate gap of the toy
+    tv_gap_threshold: float = 0.1  # C6: min of max_t |1/P_t - pooled| / pooled for the toy
+    alpha: float = 0.05  # level of every test (two-sided); intervals are (1 - alpha)
+    min_seeds: int = 3  # fewer seeds with values: no verdict
+    c5_compression_margin: float = 0.05  # C5 non-inferiority margin, compression-ratio units
+    c5_coverage_margin: float = 0.01  # C5 non-inferiority margin, fraction of bins
 
 
 #: regime id -> (modifiers_in_training, description)
@@ -118,65 +122,18 @@ def load_stats(stats_ncs: dict[str, str]) -> dict[str, xr.Dataset]:
     return out
 
 
-_POOLED_NAMES = (
-    "pooled_rate",
-    "score_rate_pooled",
-    "pooled_score_rate",
-    "stationary_rate",
-    "rate_pooled",
-    "pooled",
-)
-
-
-def gauss_markov_gap(gm: xr.Dataset) -> tuple[float, str]:
-    """Maximum over time of the relative score-rate gap, and a note on how it was obtained.
-
-    Uses the file's ``score_rate_gap`` (``|1/P_t − pooled| / (1/P_t)``, written by
-    ``pipeline.gauss_markov``) when present. Otherwise ``max_t |score_rate_t − pooled| / pooled``
-    from ``score_rate`` (or 1/``P_t``) and the pooled rate: a scalar variable named like
-    ``pooled_score_rate`` (any scalar variable or attribute containing "pooled"), else the
-    moment-matched pooled Gaussian rate ``1 / (mean_t P_t + var_t m_t)``.
-    """
-    if "score_rate_gap" in gm.data_vars:
-        g = np.asarray(gm["score_rate_gap"].values, float).ravel()
-        g = g[np.isfinite(g)]
-        if g.size:
-            return float(g.max()), "max_t score_rate_gap = |1/P_t − pooled| / (1/P_t)"
-    note = []
-    if "score_rate" in gm.data_vars:
-        rate = np.asarray(gm["score_rate"].values, float).ravel()
-    elif "P_t" in gm.data_vars:
-        rate = 1.0 / np.asarray(gm["P_t"].values, float).ravel()
-        note.append("score_rate = 1/P_t")
-    else:
-        return np.nan, "score_rate / P_t missing"
-    pooled = pooled_rate(gm)
-    if pooled is not None:
-        note.append("pooled rate from file")
-    elif "P_t" in gm.data_vars:
-        P = np.asarray(gm["P_t"].values, float).ravel()
-        mv = np.var(np.asarray(gm["m_t"].values, float).ravel()) if "m_t" in gm.data_vars else 0.0
-        pooled = 1.0 / (np.nanmean(P) + mv)
-        note.append("pooled rate = 1/(mean P_t + var m_t) (computed here)")
-    if pooled is None or not np.isfinite(pooled) or pooled == 0:
-        return np.nan, "; ".join(note + ["pooled rate missing"])
-    rate = rate[np.isfinite(rate)]
-    if rate.size == 0:
-        return np.nan, "; ".join(note + ["score_rate all NaN"])
-    note.append("gap = max_t |score_rate_t − pooled| / pooled")
-    return float(np.max(np.abs(rate - pooled)) / abs(pooled)), "; ".join(note)
+def gauss_markov_gap(gm: xr.Dataset) -> float:
+    """C6's analytic statistic: ``max_t |1/P_t − pooled| / pooled`` (``score_rate_gap`` of the
+    Gauss–Markov file, written by ``steps.gauss_markov``); NaN if the file lacks it."""
+    if "score_rate_gap" not in gm.data_vars:
+        return float("nan")
+    g = np.asarray(gm["score_rate_gap"].values, float).ravel()
+    g = g[np.isfinite(g)]
+    return float(g.max()) if g.size else float("nan")
 
 
 def pooled_rate(gm: xr.Dataset) -> float | None:
-    """Pooled (stationary) score rate stored in a Gauss–Markov dataset, or None."""
-    names = list(_POOLED_NAMES) + [k for k in gm.data_vars if "pooled" in str(k)]
-    for k in names:
-        if k in gm.data_vars and gm[k].size == 1:
-            return float(gm[k].values.ravel()[0])
-    for k, val in gm.attrs.items():
-        if "pooled" in k and np.ndim(val) == 0:
-            try:
-                return float(val)
-            except (TypeError, ValueError):
-                pass
-    return None
+    """The pooled (stationary) score rate of the Gauss–Markov file, or None without one."""
+    if "pooled_score_rate" not in gm.data_vars:
+        return None
+    return float(np.asarray(gm["pooled_score_rate"].values).ravel()[0])

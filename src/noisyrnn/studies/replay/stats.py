@@ -17,13 +17,14 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ...core.config import Section
+from ...core.inference import km_summary
 
 __all__ = [
     "REACH_CENSORED",
@@ -42,8 +43,6 @@ __all__ = [
     "occupancy_entropy",
     "wasserstein",
     "kde_kl",
-    "bootstrap_ci",
-    "bootstrap_diff_ci",
     "trajectory_stats",
 ]
 
@@ -63,8 +62,6 @@ class StatsConfig(Section):
     wasserstein_projections: int = 200
     kde_kl: bool = True
     kde_bandwidth: float = 0.05  # m
-    n_bootstrap: int = 2000
-    ci: float = 0.95
     score_pca: int = 10  # PCA components for the waking density
     score_density: str = "gaussian"  # gaussian | gmm
     score_gmm_components: int = 4
@@ -213,24 +210,22 @@ def reach_times_distance(x: Any, start: Any, d: float) -> np.ndarray:
     return _first_true(out_, valid_any)
 
 
-def reach_summary(times: Any, horizon: int | None = None) -> tuple[float, float]:
-    """``(median, fraction)`` of reach times (steps).
+def reach_summary(times: Any, horizon: int) -> dict[str, float]:
+    """Survival summary of reach times (steps), censored at ``horizon``.
 
-    Trajectories coded :data:`REACH_NO_DATA` (−2) are ignored entirely. A trajectory counts as
-    *reached* if its time is ``>= 0`` and ``<= horizon`` (no upper limit when ``horizon`` is None).
-    ``median`` is over reached trajectories only (NaN if none reached); ``fraction`` is
-    reached / (all trajectories with data), so censored trajectories (−1, or beyond the horizon)
-    count in the denominator. Both NaN if no trajectory has data.
+    A trajectory that never reaches the target (:data:`REACH_CENSORED`, or a time beyond
+    ``horizon``) is right-censored at ``horizon``; one without data (:data:`REACH_NO_DATA`) is
+    ignored. Returns the Kaplan–Meier ``median`` (``inf`` when fewer than half are seen to reach
+    within the horizon), the restricted mean reach time ``rmst`` up to ``horizon`` (finite
+    whenever there is data: a trajectory that never reaches counts as taking the whole replay)
+    and the ``fraction`` that reached. A median over the reached trajectories only would make a
+    variant where 10 % reach at step 50 look faster than one where all reach at step 100.
     """
     t = np.asarray(times).ravel()
     t = t[t != REACH_NO_DATA]
-    if t.size == 0:
-        return np.nan, np.nan
-    reached = t >= 0
-    if horizon is not None:
-        reached &= t <= horizon
-    med = float(np.median(t[reached])) if reached.any() else np.nan
-    return med, float(reached.mean())
+    reached = (t >= 0) & (t <= horizon)
+    km = km_summary(np.where(reached, t, horizon), reached, horizon)
+    return {"median": km["median"], "rmst": km["rmst"], "fraction": km["fraction"]}
 
 
 def msd(x: Any, max_lag: int = 20) -> np.ndarray:
@@ -485,78 +480,6 @@ def kde_kl(
 
 
 # --------------------------------------------------------------------------------------------
-# aggregation over seeds
-# --------------------------------------------------------------------------------------------
-
-
-def _apply_stat(stat: Callable, samples: np.ndarray) -> np.ndarray:
-    """``stat`` along axis 1 of ``samples`` (n_boot, n), with or without an ``axis`` keyword."""
-    try:
-        return np.asarray(stat(samples, axis=1), dtype=float)
-    except TypeError:
-        return np.array([stat(row) for row in samples], dtype=float)
-
-
-def _bootstrap_1d(v, n_boot, ci, rng, stat):
-    v = np.asarray(v, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return np.nan, np.nan, np.nan
-    est = float(stat(v))
-    if v.size == 1:
-        return est, np.nan, np.nan
-    idx = rng.integers(0, v.size, size=(int(n_boot), v.size))
-    boot = _apply_stat(stat, v[idx])
-    alpha = (1.0 - ci) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
-    return est, float(lo), float(hi)
-
-
-def bootstrap_ci(
-    values: Any,
-    n_boot: int = 2000,
-    ci: float = 0.95,
-    seed: int = 0,
-    stat: Callable = np.mean,
-):
-    """Percentile bootstrap over the first axis (seeds): ``(estimate, lo, hi)``.
-
-    ``estimate = stat(values)`` over the non-NaN entries; ``lo``/``hi`` are the ``(1 ± ci)/2``
-    quantiles of ``stat`` over ``n_boot`` resamples with replacement of those entries. NaN entries
-    are dropped (per column for multi-dim input). One valid value → ``(value, NaN, NaN)``; none →
-    all NaN. For ``values`` of shape ``(n, ...)`` each of ``estimate, lo, hi`` has shape ``(...)``
-    (columns resampled independently). Deterministic given ``seed``.
-    """
-    v = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    if v.ndim <= 1:
-        return _bootstrap_1d(v.ravel(), n_boot, ci, rng, stat)
-    cols = v.reshape(v.shape[0], -1)
-    res = np.array([_bootstrap_1d(cols[:, j], n_boot, ci, rng, stat) for j in range(cols.shape[1])])
-    shape = v.shape[1:]
-    return res[:, 0].reshape(shape), res[:, 1].reshape(shape), res[:, 2].reshape(shape)
-
-
-def bootstrap_diff_ci(
-    a: Any,
-    b: Any,
-    n_boot: int = 2000,
-    ci: float = 0.95,
-    seed: int = 0,
-    stat: Callable = np.mean,
-):
-    """Paired bootstrap of the per-seed difference ``a − b`` (same shape, first axis = seeds).
-
-    Seeds where either value is NaN are dropped. Returns ``bootstrap_ci(a − b, ...)``.
-    """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    if a.shape != b.shape:
-        raise ValueError(f"paired arrays must have the same shape: {a.shape} vs {b.shape}")
-    return bootstrap_ci(a - b, n_boot=n_boot, ci=ci, seed=seed, stat=stat)
-
-
-# --------------------------------------------------------------------------------------------
 # convenience
 # --------------------------------------------------------------------------------------------
 
@@ -585,7 +508,8 @@ def trajectory_stats(
     1..autocorr_max_lag). With ``waking_step``: ``compression_ratio``. With ``bins``
     (int ids, shape of ``x`` without ``space``) and ``n_bins``: ``coverage``, ``entropy``. With
     ``targets`` and ``radius`` (tracks) or ``reach_distance`` (box, from each ``x_0``):
-    ``reach_median`` (steps), ``reach_fraction`` (within ``horizon``, default the last index).
+    ``reach_median`` (Kaplan–Meier, steps), ``reach_rmst`` (restricted mean, steps) and
+    ``reach_fraction``, censored at ``horizon`` (default the last index).
     With ``waking`` positions: ``wasserstein`` (m), and ``kde_kl`` unless ``kde_bandwidth`` is None.
     """
     x = _clean(x)
@@ -606,7 +530,9 @@ def trajectory_stats(
         times = reach_times_distance(x, None, reach_distance)
     if times is not None:
         h = x.shape[-2] - 1 if horizon is None else horizon
-        out["reach_median"], out["reach_fraction"] = reach_summary(times, h)
+        reach = reach_summary(times, h)
+        out["reach_median"], out["reach_rmst"] = reach["median"], reach["rmst"]
+        out["reach_fraction"] = reach["fraction"]
     if waking is not None:
         out["wasserstein"] = wasserstein(
             x, waking, wasserstein_method, wasserstein_samples, wasserstein_projections, seed

@@ -59,7 +59,7 @@ def figure_settings(config: Mapping, wildcards: Any = None) -> dict:
 
 
 def claims_settings(config: Mapping, wildcards: Any = None) -> dict:
-    return {"claims": config["claims"], "stats": config["stats"]}
+    return {"claims": config["claims"]}
 
 
 def dataset_seed(config: Mapping, wildcards: Any = None) -> int:

@@ -50,9 +50,7 @@ import numpy as np
 import xarray as xr
 
 from ...core.config import Section
-
-TASKS: tuple[str, ...] = ("box", "tmaze", "triangle")
-TRACK_TASKS: tuple[str, ...] = ("tmaze", "triangle")
+from .nets import TASKS, TRACK_TASKS  # the study's one task list
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def gauss_markov(settings: dict, out_nc: str, prov: dict) -> None:
             "pooled_score_rate": ((), pooled, {"long_name": "score rate of the time-pooled Gaussian",
                                               "units": "1"}),
             "score_rate_gap": ("time", np.asarray(gap, float).reshape(-1),
-                               {"long_name": "|1/P_t - pooled rate| / (1/P_t)", "units": "1"}),
+                               {"long_name": "|1/P_t - pooled rate| / pooled rate", "units": "1"}),
             "stationary_variance": ((), float(score.stationary_variance(s.gm_rho, s.gm_q)),
                                     {"long_name": "q / (1 - rho^2)", "units": "1"}),
         },

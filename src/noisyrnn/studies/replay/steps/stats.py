@@ -54,13 +54,15 @@ def _replay_stats(info, pos: np.ndarray, waking: np.ndarray, waking_step: float,
     )
 
 
-SCALAR_STATS = ("step_length", "compression_ratio", "reach_median", "reach_fraction",
+SCALAR_STATS = ("step_length", "compression_ratio", "reach_median", "reach_rmst", "reach_fraction",
                 "msd_exponent", "coverage", "entropy", "wasserstein", "kde_kl")
 STAT_META = {
     "step_length": ("mean decoded replay step length", "m"),
     "step_length_smooth": ("mean replay step length on the softmax-centroid decode", "m"),
     "compression_ratio": ("replay step length / waking step length", "1"),
-    "reach_median": ("median reach time over trajectories that reached the target", "steps"),
+    "reach_median": ("Kaplan-Meier median reach time, censored at the replay length (inf: "
+                     "fewer than half reach)", "steps"),
+    "reach_rmst": ("restricted mean reach time up to the replay length (Kaplan-Meier)", "steps"),
     "reach_fraction": ("fraction of trajectories reaching the target within the replay", "1"),
     "msd_exponent": ("slope of log MSD against log lag", "1"),
     "coverage": ("fraction of occupancy bins visited", "1"),

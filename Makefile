@@ -6,6 +6,7 @@
 #   make figures TARGET=fig3_adaptation      one figure (and what it needs)
 #   make smoke                      the whole DAG at smoke scale, minutes
 #   make report                     results/report.html (after a run, same CONFIG)
+#   make crate                      results/ro-crate-metadata.json: the run's provenance as a Workflow Run RO-Crate
 #   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png
 
 SHELL := /bin/bash
@@ -31,7 +32,7 @@ TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 TORCH_INDEX ?=
 CORES_FLAG := $(if $(CORES),--cores $(CORES),)
 
-.PHONY: help venv test test-fast figures smoke report lint clean audit
+.PHONY: help venv test test-fast figures smoke report lint clean audit crate
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -41,7 +42,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),) torch==$(TORCH_VERSION)
-	$(PY) -m pip install -e '.[dev]'
+	# compat mode: a path entry, so a checkout's own src/ (tests/, the workflow) comes first
+	$(PY) -m pip install --config-settings editable_mode=compat -e '.[dev]'
 	@touch $@
 
 test: venv
@@ -72,6 +74,10 @@ lint: venv
 audit: venv
 	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/replay/figures/fig2_leakage.png"; exit 2; }
 	@$(PY) -m noisyrnn.core.cli audit "$(FILE)"
+
+crate: venv
+	@test -d results || { echo "no results/ yet: run make figures (or make smoke) first"; exit 2; }
+	@$(PY) -m noisyrnn.core.cli crate results
 
 # Outputs, logs and Snakemake's records; conda envs under .snakemake/conda are kept.
 clean:

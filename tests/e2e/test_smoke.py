@@ -332,3 +332,23 @@ def test_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     a = torch.load(whole / target, map_location="cpu", weights_only=True)["state_dict"]
     b = torch.load(killed / target, map_location="cpu", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_smoke_crate_holds_every_output_and_a_figures_lineage(smoke_copy):
+    """`noisyrnn crate results` on the smoke run: every result file is in the crate with its
+    sha256, and the figure's lineage runs figure -> stats -> replay/train -> dataset."""
+    from noisyrnn.core import cli, crate, provenance
+
+    with chdir(smoke_copy):
+        assert cli.main(["crate", "results"]) == 0
+        meta = json.loads((smoke_copy / "results" / crate.METADATA).read_text())
+        graph = {e["@id"]: e for e in meta["@graph"]}
+        ncs = sorted(p.relative_to(smoke_copy / "results").as_posix()
+                     for p in (smoke_copy / "results").rglob("*.nc"))
+        for nc in ncs:
+            assert graph[nc]["sha256"] == provenance.file_sha256(Path("results") / nc), nc
+        chain = crate.lineage(meta, "replay/figures/fig2_leakage.png")
+    rules = [graph[a["instrument"]["@id"]]["name"] for a in chain]
+    assert rules[0] == "replay_figure"
+    assert {"replay_stats", "replay_train", "replay_dataset", "replay_gauss_markov"} <= set(rules)
+    assert "replay_replay" in rules  # the stats of the tracks read the replays

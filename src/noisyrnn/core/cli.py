@@ -1,4 +1,5 @@
-"""Command line: ``noisyrnn audit PATH`` prints a result's lineage and whether it is current."""
+"""Command line: ``noisyrnn audit PATH`` prints a result's lineage and whether it is current;
+``noisyrnn crate results/`` exports the run's provenance as a Workflow Run RO-Crate."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import sys
 
 from . import audit as _audit
+from . import crate as _crate
 
 
 def audit(path: str, configfiles: list[str] | None = None, verbose: bool = False) -> int:
@@ -34,9 +36,14 @@ def main(argv: list[str] | None = None) -> int:
                         "the ones the run recorded, e.g. config/config.yaml config/smoke.yaml)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print every param and version in full")
+    _crate.add_arguments(sub.add_parser(
+        "crate", help="export a results tree's provenance as a Workflow Run RO-Crate",
+        description=_crate.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
     args = parser.parse_args(argv)
     if args.command == "audit":
         return audit(args.path, args.configfile, args.verbose)
+    if args.command == "crate":
+        return _crate.run(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

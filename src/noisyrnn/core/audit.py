@@ -213,7 +213,8 @@ def _node_lines(node: Node, versions: Mapping | None, verbose: bool) -> list[str
     lines = [
         f"[{node.label}] {status}",
         f"    outputs   {', '.join(node.outputs)}",
-        f"    git       {_short(git.get('commit'))} dirty={git.get('dirty')} | "
+        f"    git       {_short(git.get('commit'))} dirty={git.get('dirty')}"
+        f"{' (' + ', '.join(git['changes']) + ')' if git.get('changes') else ''} | "
         f"package {_short(r.get('package_hash'))}",
         f"    params    {_params_line(r.get('params') or {}, verbose)}",
         f"    device    {device.get('type')} ({device.get('name')}) | host {r.get('host')} | "

@@ -189,12 +189,20 @@ def package_hash(
 
 
 # --------------------------------------------------------------------------- environment
+# Untracked files count as a change only here: what the workflow runs and reads. A stray file
+# elsewhere (a .venv symlink, notes) must not mark every record dirty and change its bytes.
+CODE_PATHS = ("src", "rules", "workflow", "Snakefile", "config")
+_MAX_LISTED = 20
+
+
 def git_state(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """``{"commit", "dirty"}`` of the git checkout holding ``path``; "unknown" without git."""
+    """``{"commit", "dirty", "changes"}`` of the git checkout holding ``path``; "unknown"
+    without git. ``changes`` lists (up to 20 of) the tracked files with uncommitted changes and
+    the untracked files under :data:`CODE_PATHS`; ``dirty`` is whether there are any."""
     where = Path(path) if path is not None else PACKAGE_DIR
     if where.is_file():
         where = where.parent
-    unknown = {"commit": "unknown", "dirty": "unknown"}
+    unknown = {"commit": "unknown", "dirty": "unknown", "changes": []}
     if not where.exists():
         return unknown
     try:
@@ -206,16 +214,22 @@ def git_state(path: str | os.PathLike | None = None) -> dict[str, Any]:
         )
         if commit.returncode != 0:
             return unknown
-        status = subprocess.run(
-            ["git", "-C", str(where), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+        tracked = subprocess.run(
+            ["git", "-C", top, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=60)
+        untracked = subprocess.run(
+            ["git", "-C", top, "ls-files", "--others", "--exclude-standard", "--", *CODE_PATHS],
+            capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return unknown
-    dirty: bool | str = bool(status.stdout.strip()) if status.returncode == 0 else "unknown"
-    return {"commit": commit.stdout.strip(), "dirty": dirty}
+    if tracked.returncode != 0 or untracked.returncode != 0:
+        return {**unknown, "commit": commit.stdout.strip()}
+    changes = [line[3:] for line in tracked.stdout.splitlines() if line.strip()]
+    changes += [f"{line} (untracked)" for line in untracked.stdout.splitlines() if line.strip()]
+    return {"commit": commit.stdout.strip(), "dirty": bool(changes),
+            "changes": sorted(changes)[:_MAX_LISTED]}
 
 
 def versions() -> dict[str, str]:

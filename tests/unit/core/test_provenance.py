@@ -144,7 +144,8 @@ def test_an_edit_changes_the_code_hash_of_exactly_the_steps_that_run_it(tmp_path
 
 # --------------------------------------------------------------------------- git
 def test_git_state_without_repo(tmp_path):
-    assert provenance.git_state(tmp_path) == {"commit": "unknown", "dirty": "unknown"}
+    assert provenance.git_state(tmp_path) == {"commit": "unknown", "dirty": "unknown",
+                                              "changes": []}
 
 
 def test_git_state_without_git_binary(tmp_path, monkeypatch):
@@ -164,8 +165,19 @@ def test_git_state_commit_and_dirty(tmp_path):
     run("commit", "-q", "-m", "c")
     state = provenance.git_state(tmp_path)
     assert re.fullmatch(r"[0-9a-f]{40}", state["commit"]) and state["dirty"] is False
+    # stray untracked files outside the code (a .venv symlink, notes) do not count
+    (tmp_path / ".venv").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "notes.txt").write_text("x")
+    assert provenance.git_state(tmp_path)["dirty"] is False
+    # an untracked file the workflow would run does, and is named
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "new.py").write_text("x = 1\n")
+    state = provenance.git_state(tmp_path)
+    assert state["dirty"] is True and state["changes"] == ["src/new.py (untracked)"]
+    (tmp_path / "src" / "new.py").unlink()
     (tmp_path / "f.txt").write_text("2")
-    assert provenance.git_state(tmp_path / "f.txt")["dirty"] is True
+    state = provenance.git_state(tmp_path / "f.txt")
+    assert state["dirty"] is True and state["changes"] == ["f.txt"]
 
 
 # --------------------------------------------------------------------------- record
@@ -186,7 +198,7 @@ def test_record_fields_and_no_wall_clock(tmp_path, monkeypatch):
     assert set(rec["versions"]) == {"python", "torch", "numpy", "xarray", "snakemake"}
     assert rec["device"]["type"] == "cpu"
     assert rec["slurm_job_id"] == "4242"
-    assert set(rec["git"]) == {"commit", "dirty"}
+    assert set(rec["git"]) == {"commit", "dirty", "changes"}
     assert rec["host"]
     assert rec["lineage"] == []
     text = provenance.to_json(rec)

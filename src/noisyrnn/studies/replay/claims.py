@@ -105,12 +105,19 @@ def _condition(regime: str, task: str) -> str:
     return f"{regime} {task}"
 
 
-def _replay_claims(task: str, ds: xr.Dataset, cfg: ClaimsConfig, rule: engine.Rule) -> list[dict]:
-    rows = []
+def _replayed_nets(ds: xr.Dataset, cfg: ClaimsConfig):
+    """(regime, net index) of the replayed network of each regime present in ``ds``."""
+    if "variant" not in ds.dims:
+        return
     for regime, (m, _desc) in REGIMES.items():
         net = select_net(ds, alpha=cfg.leaky_alpha, mask_k=1, modifiers_in_training=m)
-        if net is None or "variant" not in ds.dims:
-            continue
+        if net is not None:
+            yield regime, net
+
+
+def _replay_claims(task: str, ds: xr.Dataset, cfg: ClaimsConfig, rule: engine.Rule) -> list[dict]:
+    rows = []
+    for regime, net in _replayed_nets(ds, cfg):
         on = f"on net {net_table(ds)['net'].iloc[net]}"
         v0 = variant_index(ds, 0.0, 1.0)
         va = variant_index(ds, cfg.adapt_b_a, 1.0)
@@ -148,10 +155,7 @@ def _replay_claims(task: str, ds: xr.Dataset, cfg: ClaimsConfig, rule: engine.Ru
 
 def _c6_cosine(task: str, ds: xr.Dataset, cfg: ClaimsConfig, rule: engine.Rule) -> list[dict]:
     rows = []
-    for regime, (m, _desc) in REGIMES.items():
-        net = select_net(ds, alpha=cfg.leaky_alpha, mask_k=1, modifiers_in_training=m)
-        if net is None or "variant" not in ds.dims:
-            continue
+    for regime, net in _replayed_nets(ds, cfg):
         v0 = variant_index(ds, 0.0, 1.0)
         part = engine.one_sample(
             "drift_score_cosine",

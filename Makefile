@@ -24,8 +24,9 @@ CORES ?=
 SMK_ARGS ?=
 TARGET ?=
 PYTEST_ARGS ?=
-# Measured wall time of `make figures` with the default config on 2 idle CPU cores (25 min 28 s).
-DEFAULT_TIME ?= 26 minutes
+# `make figures` with the default config (5 seeds, 145 jobs) on 2 CPU cores: 1 h 22 min measured while
+# the cores also ran test suites; about 42 min expected on idle cores (README, "Scales and measured times").
+DEFAULT_TIME ?= 42 minutes (estimated for idle cores; 1 h 22 min measured under load)
 # torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the
 # CPU-only wheel (PyPI's Linux wheel bundles CUDA).
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)

@@ -31,6 +31,13 @@ from support import (
 
 pytestmark = pytest.mark.slow
 
+
+def _default_sigint() -> None:
+    """Ctrl-C must reach Snakemake as it would in a terminal: a runner started in the
+    background (``cmd &`` in a script) hands its children SIGINT ignored, and Python then
+    never installs its KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 # --------------------------------------------------------------------------- smoke, end to end
 REQUIRED = {  # path pattern -> (dims, variables)
     r"results/replay/datasets/\w+\.nc": (("trial", "time", "space"), ("position", "velocity")),
@@ -243,7 +250,7 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_pa
     cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
     with open(tmp_path / "first.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_default_sigint)
         try:
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline and proc.poll() is None:

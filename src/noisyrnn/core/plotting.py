@@ -18,7 +18,6 @@ creation in the callers).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 

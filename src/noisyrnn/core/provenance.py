@@ -45,11 +45,10 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .io import SIDECAR_SUFFIX, sidecar_extra
+from .io import SIDECAR_SUFFIX, sidecar_extra  # noqa: F401  (sidecar_extra: part of the record API)
 
 # The package root (src/noisyrnn): code hashes and module names are relative to it.
 PACKAGE_DIR = Path(__file__).resolve().parent.parent

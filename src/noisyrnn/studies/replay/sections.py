@@ -9,7 +9,6 @@ imports this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 
 def task_override(config: Mapping, task: str) -> dict:

@@ -115,15 +115,54 @@ class NoisyRNN(nn.Module):
         self.cfg = cfg
         n = cfg.n_hidden
         self.n_in, self.n_code, self.n_out = n_in, n_code, n_out
-        self.register_buffer("alpha", torch.tensor(float(alpha)))
-        self.encoder = nn.Linear(n_code, n, bias=cfg.encoder_bias) if n_code > 0 else None
-        self.readout = nn.Linear(n, n_out, bias=True)
+        self._register_alpha(alpha)
+        self.encoder = self._linear(n_code, n, cfg.encoder_bias) if n_code > 0 else None
+        self.readout = self._linear(n, n_out, True)
         if cfg.cell == "rnn":
-            self.W = nn.Linear(n, n, bias=cfg.bias)
-            self.U = nn.Linear(n_in, n, bias=False)
+            self.W = self._linear(n, n, cfg.bias)
+            self.U = self._linear(n_in, n, False)
             self.phi = torch.relu if cfg.activation == "relu" else torch.tanh
         else:  # continuous-time GRU baseline: the GRU update replaces phi(W r + U u)
-            self.gru = nn.GRUCell(n_in, n, bias=cfg.bias)
+            self.gru = self._gru_cell(n_in, n, cfg.bias)
+
+    # Layer factories and shape hooks: the population (core.population) overrides these to
+    # stack K networks on a leading axis and reuses everything else, the time loop included.
+    def _register_alpha(self, alpha: float) -> None:
+        self.register_buffer("alpha", torch.tensor(float(alpha)))
+
+    def _linear(self, n_in: int, n_out: int, bias: bool) -> nn.Module:
+        return nn.Linear(n_in, n_out, bias=bias)
+
+    def _gru_cell(self, n_in: int, n: int, bias: bool) -> nn.Module:
+        return nn.GRUCell(n_in, n, bias=bias)
+
+    def _check_input(self, u: torch.Tensor, code0: torch.Tensor) -> None:
+        batch = code0.shape[0]
+        if u.ndim != 3 or u.shape[0] != batch or u.shape[2] != self.n_in:
+            raise ValueError(f"input u has shape {tuple(u.shape)}, expected ({batch}, T, {self.n_in})")
+
+    def _leak(self):
+        """(1 − α, α) of the update, as Python floats: 0-d tensor ops stay out of the loop."""
+        alpha = float(self.alpha)
+        return 1.0 - alpha, alpha
+
+    def _columns(self, params: StepParams, r: torch.Tensor):
+        """Modifier parameters shaped to broadcast against the state ``r``, and 1 − λ_v."""
+        p = params.as_columns(r.shape[0], r.device, r.dtype)
+        return p, 1.0 - p.lambda_v
+
+    def _noise_source(self, steps: int, r: torch.Tensor, generator):
+        """``t -> ξ_t`` for a run of ``steps`` steps from state ``r`` (B, N)."""
+        batch = r.shape[0]
+        # On the CPU the noise is drawn step by step: torch's CPU normal_ fills blocks of 16
+        # numbers in stream order (rand is plain sequential), so per-step draws of B*N numbers, a
+        # multiple of 16, are bitwise the (T, B, N) draw sliced by step, without holding
+        # T*B*N floats (5 GB for a paper-scale replay: 25 variants x 200 trajectories x 500
+        # steps x N = 512). CUDA's generator offsets differ, so CUDA keeps the single draw.
+        if r.device.type == "cpu" and (batch * r.shape[-1]) % 16 == 0:
+            return lambda t: self._noise(1, batch, r, generator)[0]
+        noise = self._noise(steps, batch, r, generator)
+        return lambda t: noise[t]
 
     @property
     def n_hidden(self) -> int:
@@ -170,10 +209,11 @@ class NoisyRNN(nn.Module):
 
         ``u``: (B, T, n_in) inputs, or None for zero input (then ``steps`` gives T).
         Returns y (B, T, n_out) for r_1..r_T, and with ``return_hidden`` also r (B, T+1, N).
+        ``generator`` draws the noise (a population takes one generator per network).
         """
         params = params or StepParams()
         out = self.run(u, code0, params, steps=steps, generator=generator, state=state)
-        y = self.readout(out["r"][:, 1:])
+        y = self.readout(out["r"][..., 1:, :])
         return (y, out["r"]) if return_hidden else y
 
     def run(self, u, code0, params: StepParams, *, steps=None, generator=None, state=None,
@@ -183,45 +223,36 @@ class NoisyRNN(nn.Module):
         ``on_step(t, r, v, a)`` is called after each step (replay uses it to decode and to
         detect divergence without keeping every hidden state); it may return a new (r, v, a).
         """
-        batch = code0.shape[0]
         if u is not None:
-            if u.ndim != 3 or u.shape[0] != batch or u.shape[2] != self.n_in:
-                raise ValueError(f"input u has shape {tuple(u.shape)}, expected ({batch}, T, {self.n_in})")
-            steps = u.shape[1]
+            self._check_input(u, code0)
+            steps = u.shape[-2]
         if steps is None:
             raise ValueError("zero-input run needs steps=")
         r, v, a = state if state is not None else self.init_state(code0)
-        p = params.as_columns(batch, r.device, r.dtype)
+        p, keep_v = self._columns(params, r)
         use_adapt = not _is_const(p.b_a, 0.0)
         use_momentum = not _is_const(p.lambda_v, 1.0)
         use_noise = not _is_const(p.noise_std, 0.0)
         adapt_inside = self.cfg.adaptation_site == "inside"
-        alpha = float(self.alpha)  # a Python float keeps 0-d tensor ops out of the time loop
+        keep, gain = self._leak()
         # One matmul for the input projection of every step, outside the time loop.
         inp = [None] * steps
         if u is not None and self.cfg.cell == "rnn":
             # unbind, not inp[t]: the backward of per-step indexing allocates and zero-fills a
             # full (T, B, N) gradient at every step (quadratic in T); unbind's backward is one stack.
-            inp = self.U(u).transpose(0, 1).unbind(0)
-        u_steps = u.unbind(1) if u is not None else [None] * steps
-        # On the CPU the noise is drawn step by step: torch's CPU normal_ fills blocks of 16
-        # numbers in stream order (rand is plain sequential), so per-step draws of B*N numbers, a
-        # multiple of 16, are bitwise the (T, B, N) draw sliced by step, without holding
-        # T*B*N floats (5 GB for a paper-scale replay: 25 variants x 200 trajectories x 500
-        # steps x N = 512). CUDA's generator offsets differ, so CUDA keeps the single draw.
-        per_step_noise = use_noise and r.device.type == "cpu" and (batch * r.shape[-1]) % 16 == 0
-        noise = self._noise(steps, batch, r, generator) if use_noise and not per_step_noise else None
+            inp = self.U(u).movedim(-2, 0).unbind(0)
+        u_steps = u.unbind(-2) if u is not None else [None] * steps
+        noise = self._noise_source(steps, r, generator) if use_noise else None
         hidden = [r] if keep_hidden else None
         for t in range(steps):
             f = self._nonlinear(r, a, inp[t], u_steps[t], use_adapt and adapt_inside)
             if use_adapt and not adapt_inside:
                 f = f - a
-            r_new = (1.0 - alpha) * r + alpha * f
+            r_new = keep * r + gain * f
             if use_noise:
-                xi = self._noise(1, batch, r, generator)[0] if per_step_noise else noise[t]
-                r_new = r_new + p.noise_std * xi
+                r_new = r_new + p.noise_std * noise(t)
             if use_momentum:
-                r_new = r_new + (1.0 - p.lambda_v) * v
+                r_new = r_new + keep_v * v
                 v = r_new - r
             if use_adapt:
                 a = a + (-a + p.b_a * r) / p.tau_a
@@ -234,7 +265,7 @@ class NoisyRNN(nn.Module):
                 hidden.append(r)
         out = {"state": (r, v, a)}
         if keep_hidden:
-            out["r"] = torch.stack(hidden, dim=1)
+            out["r"] = torch.stack(hidden, dim=-2)
         return out
 
     @torch.no_grad()

@@ -4,6 +4,7 @@
 
 import hashlib
 
+from noisyrnn.studies.replay import groups as replay_groups
 from noisyrnn.studies.replay import nets as replay_nets
 from noisyrnn.studies.replay.sections import section as replay_section
 
@@ -17,6 +18,16 @@ def replay_path(path):
 
 def replay_seeds():
     return [int(s) for s in REPLAY["seeds"]]
+
+
+def replay_seed_files(task, net, suffix):
+    """One file per configured seed of a (task, net); wildcards stay wildcards."""
+    return [replay_path(f"models/{task}/{net}/seed{seed}{suffix}") for seed in replay_seeds()]
+
+
+def replay_seed_groups(wildcards):
+    """The seeds of the job, in the populations they train in (training.group_size)."""
+    return replay_groups.seed_groups(REPLAY, wildcards.task)
 
 
 def replay_model_paths(task, nets, suffix):
@@ -70,7 +81,8 @@ def replay_claims_inputs(wildcards):
 
 
 def replay_checkpoint(wildcards):
-    """Resumable training checkpoint (training.checkpoint_every > 0). Not an output, so a
+    """Resumable training checkpoint (training.checkpoint_every > 0; one per population, the
+    group's seeds appended to this name by the step). Not an output, so a
     failed or killed job leaves it for the rerun; the name carries a digest of the training
     settings and code, so a changed config or package never resumes a stale state."""
     digest = provenance.to_json(
@@ -80,9 +92,7 @@ def replay_checkpoint(wildcards):
         }
     )
     short = hashlib.sha256(digest.encode()).hexdigest()[:12]
-    return replay_path(
-        f"models/{wildcards.task}/{wildcards.net}/seed{wildcards.seed}.{short}.ckpt"
-    )
+    return replay_path(f"models/{wildcards.task}/{wildcards.net}/train.{short}.ckpt")
 
 
 # Memory estimates from the config's scale (MB).
@@ -113,7 +123,10 @@ def replay_dataset_mem_mb(wildcards, attempt):
 
 
 def replay_train_mem_mb(wildcards, attempt):
-    return scaled_mb(2000 + 4 * _replay_dataset_mb(wildcards.task), attempt)
+    task = wildcards.task
+    group = max(len(g) for g in replay_groups.seed_groups(REPLAY, task))
+    net_mb = replay_groups.network_memory_mb(REPLAY, task)
+    return scaled_mb(2000 + 4 * _replay_dataset_mb(task) + group * net_mb, attempt)
 
 
 def replay_replay_mem_mb(wildcards, attempt):

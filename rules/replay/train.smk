@@ -1,4 +1,6 @@
-# One network per (task, training variant, seed). GPU requests come from the profile
+# One job per (task, training variant): every seed, trained as populations of
+# training.group_size networks (0: as many as fit in training.group_memory_mb). Each network
+# keeps its own model, sidecar and history. GPU requests come from the profile
 # (set-resources), never from here: the code uses CUDA when present, the CPU otherwise.
 
 
@@ -6,17 +8,16 @@ rule replay_train:
     input:
         dataset="results/replay/datasets/{task}.nc",
     output:
-        model="results/replay/models/{task}/{net}/seed{seed}.pt",
-        sidecar="results/replay/models/{task}/{net}/seed{seed}.pt.prov.json",
-        history="results/replay/models/{task}/{net}/seed{seed}.history.nc",
+        models=replay_seed_files("{task}", "{net}", ".pt"),
+        sidecars=replay_seed_files("{task}", "{net}", ".pt.prov.json"),
+        histories=replay_seed_files("{task}", "{net}", ".history.nc"),
     log:
-        "logs/replay/train/{task}/{net}/seed{seed}.log",
+        "logs/replay/train/{task}/{net}.log",
     benchmark:
-        "results/replay/benchmarks/train/{task}/{net}/seed{seed}.tsv"
+        "results/replay/benchmarks/train/{task}/{net}.tsv"
     wildcard_constraints:
         task=REPLAY_WILDCARDS["task"],
         net=REPLAY_WILDCARDS["net"],
-        seed=REPLAY_WILDCARDS["seed"],
     conda:
         "../../envs/noisyrnn.yaml"
     threads: 1
@@ -24,7 +25,8 @@ rule replay_train:
         mem_mb=replay_train_mem_mb,
         runtime=120,
     params:
-        seed=seed_param("replay", "train"),
+        seeds=replay_seeds(),
+        groups=replay_seed_groups,
         settings=settings_param("replay", "train"),
         checkpoint=replay_checkpoint,
         code=code_param("replay", "train"),

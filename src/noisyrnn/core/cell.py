@@ -110,8 +110,6 @@ class NoisyRNN(nn.Module):
 
     def __init__(self, n_in: int, n_code: int, n_out: int, cfg: ModelConfig, alpha: float):
         super().__init__()
-        if not 0.0 < alpha <= 1.0:
-            raise ValueError(f"alpha={alpha} must lie in (0, 1]")
         self.cfg = cfg
         n = cfg.n_hidden
         self.n_in, self.n_code, self.n_out = n_in, n_code, n_out
@@ -128,6 +126,8 @@ class NoisyRNN(nn.Module):
     # Layer factories and shape hooks: the population (core.population) overrides these to
     # stack K networks on a leading axis and reuses everything else, the time loop included.
     def _register_alpha(self, alpha: float) -> None:
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError(f"alpha={alpha} must lie in (0, 1]")
         self.register_buffer("alpha", torch.tensor(float(alpha)))
 
     def _linear(self, n_in: int, n_out: int, bias: bool) -> nn.Module:

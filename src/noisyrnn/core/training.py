@@ -1,10 +1,15 @@
-"""The study-neutral training loop: Adam on a loss that the study passes in.
+"""The study-neutral training loops: one network (:func:`train`) or a population of K networks
+trained as one batched model (:func:`train_population`, what the workflow runs).
 
-A study plugs in an *objective* (:class:`Objective`): it draws training batches, runs the model
-and returns the loss, and evaluates held-out metrics on the logging schedule. The replay study's
-path-integration objective lives in ``studies/replay/training.py``. Checkpoints store model,
-optimiser and every random generator, so a resumed run ends with the same weights as an
+A study plugs in an *objective*: it draws training batches, runs the model and returns the
+loss, and evaluates held-out metrics on the logging schedule (:class:`Objective`, or
+:class:`PopulationObjective` with one loss and one metric value per network). The replay
+study's path-integration objectives live in ``studies/replay/training.py``. Checkpoints store
+model, optimiser and every random generator, so a resumed run ends with the same weights as an
 uninterrupted one.
+
+:func:`train` is the reference: on the CPU, network k of a population ends with bitwise the
+weights :func:`train` gives it alone (tests/unit/core/test_population.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import torch
 import xarray as xr
 
 from .cell import NoisyRNN, StepParams
+from .optim import OPTIMISERS, clip_grad_norm_
 
 log = logging.getLogger(__name__)
 
@@ -175,3 +181,159 @@ def history_dataset(history: dict[str, list], metrics: dict[str, tuple[str, str]
         for name, (ln, units) in metrics.items()
     }
     return xr.Dataset(data, coords={"iteration": ("iteration", it, {"long_name": "training iteration"})})
+
+
+# ----------------------------------------------------------------------------- populations
+class PopulationObjective(Protocol):
+    """What a study plugs into :func:`train_population`: :class:`Objective` with one value
+    per network. ``loss`` returns the (K,) losses, each the loss of that network alone;
+    ``evaluate`` returns ``{name: (K,) values}``."""
+
+    device: torch.device
+    metrics: dict[str, tuple[str, str]]
+
+    def loss(self, model, params: StepParams, generators: list[dict[str, torch.Generator]]) -> torch.Tensor:
+        ...
+
+    def evaluate(self, model, params: StepParams, seeds: list[int]) -> dict[str, Any]:
+        ...
+
+
+def _shared(cfgs, key: str, default=None):
+    values = {getattr(c, key, default) for c in cfgs}
+    if len(values) != 1:
+        raise ValueError(f"training.{key} must be the same for every network of a population, "
+                         f"got {sorted(values)}")
+    return values.pop()
+
+
+def _optimiser(model, cfgs):
+    name = _shared(cfgs, "optimizer", "adam")
+    if name not in OPTIMISERS:
+        raise ValueError(f"training.optimizer={name!r} is not one of {', '.join(OPTIMISERS)}")
+    lr = [float(c.lr) for c in cfgs]
+    wd = [float(getattr(c, "weight_decay", 0.0)) for c in cfgs]
+    if name == "sgd":
+        return OPTIMISERS[name](model.parameters(), lr, momentum=_shared(cfgs, "momentum", 0.0),
+                                weight_decay=wd)
+    return OPTIMISERS[name](model.parameters(), lr, weight_decay=wd)
+
+
+def train_population(
+    model,
+    objective: PopulationObjective,
+    cfgs: list[LoopSettings],
+    params: StepParams,
+    *,
+    seeds: list[int],
+    checkpoint: str | Path | None = None,
+    stop_after: int | None = None,
+    label: str = "population",
+) -> list[xr.Dataset]:
+    """Train the K networks of ``model`` (a PopulationRNN) together; one history per network.
+
+    ``cfgs[k]`` and ``seeds[k]`` are network k's loop settings and seed (its random streams,
+    as :func:`train` seeds them). Learning rate, weight decay and the number of iterations are
+    per network; the optimiser, ``log_every``, ``grad_clip`` and ``checkpoint_every`` are shared.
+    A network whose loss turns NaN or infinite is frozen at its last finite weights and
+    recorded (history attributes ``diverged_at_iteration``, ``last_finite_loss``); the others
+    go on. A network past its own iterations is frozen too. Checkpoints hold the whole
+    population and resume bitwise on the CPU.
+    """
+    k = len(cfgs)
+    if len(seeds) != k or getattr(model, "k", None) != k:
+        raise ValueError(f"{k} loop settings, {len(seeds)} seeds and a population of "
+                         f"{getattr(model, 'k', '?')} networks")
+    device = objective.device
+    model.to(device)
+    log_every = _shared(cfgs, "log_every")
+    grad_clip = float(_shared(cfgs, "grad_clip", 0.0))
+    checkpoint_every = _shared(cfgs, "checkpoint_every", 0)
+    iterations = [int(c.iterations) for c in cfgs]
+    total = max(iterations)
+    opt = _optimiser(model, cfgs)
+    gens = [generators(s, device) for s in seeds]
+    histories = [{"iteration": [], **{name: [] for name in objective.metrics}} for _ in range(k)]
+    running = [0.0] * k
+    n_running = [0] * k
+    last_finite = [math.nan] * k
+    diverged: dict[int, int] = {}  # network -> iteration at which its loss was not finite
+    start = 0
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        if len(state["generators"]) != k:
+            raise ValueError(f"checkpoint {ckpt} holds {len(state['generators'])} networks, not {k}")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        for g, saved in zip(gens, state["generators"]):
+            for name, gen in g.items():
+                gen.set_state(saved[name])
+        histories, running, n_running = state["history"], state["running"], state["n_running"]
+        last_finite, diverged, start = state["last_finite"], state["diverged"], state["iteration"]
+        log.info("resumed from %s at iteration %d", ckpt, start)
+
+    t0 = time.perf_counter()
+    for it in range(start, total):
+        done = it + 1
+        active = [j not in diverged and it < iterations[j] for j in range(k)]
+        losses = objective.loss(model, params, gens)
+        values = losses.detach().cpu().tolist()
+        for j in range(k):
+            if not active[j]:
+                continue
+            if math.isfinite(values[j]):
+                last_finite[j] = values[j]
+                running[j] += values[j]
+                n_running[j] += 1
+            else:
+                diverged[j] = done
+                active[j] = False
+                log.warning("%s network %d (seed %d) diverged at iteration %d: loss=%s; last "
+                            "finite loss %.6g. It is frozen at its last finite weights; the "
+                            "others go on.", label, j, seeds[j], done, values[j], last_finite[j])
+        opt.zero_grad()
+        if all(active):
+            losses.sum().backward()
+        elif any(active):
+            idx = torch.tensor([j for j in range(k) if active[j]], device=losses.device)
+            losses.index_select(0, idx).sum().backward()
+        if any(active):
+            if grad_clip > 0:
+                clip_grad_norm_(list(model.parameters()), grad_clip)
+            opt.step(None if all(active) else torch.tensor(active))
+        logging_now = [active[j] and (done % log_every == 0 or done == iterations[j]) for j in range(k)]
+        if any(logging_now):
+            metrics = {name: torch.as_tensor(v).detach().cpu().tolist()
+                       for name, v in objective.evaluate(model, params, list(seeds)).items()}
+            for j in (j for j in range(k) if logging_now[j]):
+                h = histories[j]
+                h["iteration"].append(done)
+                h["train_loss"].append(running[j] / n_running[j])
+                for name, v in metrics.items():
+                    h[name].append(v[j])
+                running[j], n_running[j] = 0.0, 0
+            rate = (time.perf_counter() - t0) / (done - start)
+            shown = [histories[j]["train_loss"][-1] for j in range(k) if logging_now[j]]
+            log.info("%s iter %d/%d  train_loss median %.5g [%.5g, %.5g]  %d/%d training  "
+                     "%.1f ms/it  ETA %s", label, done, total, float(np.median(shown)), min(shown),
+                     max(shown), sum(active), k, 1e3 * rate, _fmt_eta(rate * (total - done)))
+        if ckpt is not None and checkpoint_every > 0 and done % checkpoint_every == 0:
+            _save_checkpoint(ckpt, {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "generators": [{n: g.get_state() for n, g in gs.items()} for gs in gens],
+                "history": histories, "running": running, "n_running": n_running,
+                "last_finite": last_finite, "diverged": diverged, "iteration": done,
+            })
+        if stop_after is not None and done >= stop_after:
+            break
+        if not any(j not in diverged and done < iterations[j] for j in range(k)):
+            break
+    out = []
+    for j in range(k):
+        ds = history_dataset(histories[j], objective.metrics)
+        if j in diverged:
+            ds = ds.assign_attrs(diverged_at_iteration=diverged[j], last_finite_loss=last_finite[j])
+        out.append(ds)
+    return out

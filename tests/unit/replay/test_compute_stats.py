@@ -62,11 +62,12 @@ def run(tmp_path_factory):
         dataset.make_dataset(settings.step_settings("replay", "dataset", cfg, wc), TASK,
                              settings.step_seed("replay", "dataset", cfg, wc), ds,
                              _prov("dataset", [ds]))
-        for net, seed in nets.network_seeds(NETS, SEEDS):
-            w = {"task": TASK, "net": net, "seed": str(seed)}
-            pt, hist = f"{net}_s{seed}.pt", f"{net}_s{seed}_history.nc"
-            train.train_network(settings.step_settings("replay", "train", cfg, w), TASK, net, seed,
-                                ds, pt, hist, _prov("train", [pt, hist], [ds]))
+        for net in NETS:
+            w = {"task": TASK, "net": net}
+            outputs = {s: (f"{net}_s{s}.pt", f"{net}_s{s}_history.nc") for s in SEEDS}
+            provs = {s: _prov("train", list(outputs[s]), [ds]) for s in SEEDS}
+            train.train_networks(settings.step_settings("replay", "train", cfg, w), TASK, net,
+                                 [SEEDS], ds, outputs, provs)
         for net, seed in nets.network_seeds(REPLAYED, SEEDS):
             w = {"task": TASK, "net": net, "seed": str(seed)}
             out = f"{net}_s{seed}_replay.nc"

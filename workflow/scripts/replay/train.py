@@ -1,4 +1,5 @@
-"""Rule replay_train: one network (task, variant, seed) -> noisyrnn.studies.replay.steps.train."""
+"""Rule replay_train: every seed of one (task, variant), trained as populations ->
+noisyrnn.studies.replay.steps.train. Each network gets its own provenance record."""
 
 import os
 
@@ -13,8 +14,22 @@ from noisyrnn.studies.replay.steps import train  # noqa: E402
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])
 device.set_threads(sm.threads)
-prov = provenance.record(sm)
-train.train_network(
-    sm.params.settings, sm.wildcards.task, sm.wildcards.net, sm.params.seed, sm.input.dataset,
-    sm.output.model, sm.output.history, prov, checkpoint=sm.params.checkpoint,
+seeds = list(sm.params.seeds)
+outputs = {s: (m, h) for s, m, h in zip(seeds, sm.output.models, sm.output.histories)}
+# One record per network, as if it had a job of its own: its seed, its files, its group.
+job = provenance.record(sm)
+params = {k: v for k, v in job["params"].items() if k not in ("seeds", "groups")}
+group_of = {s: list(g) for g in sm.params.groups for s in g}
+provs = {
+    s: {
+        **job,
+        "wildcards": {**job["wildcards"], "seed": str(s)},
+        "params": {**params, "seed": s, "population": group_of[s]},
+        "outputs": [m, m + ".prov.json", h],
+    }
+    for s, (m, h) in outputs.items()
+}
+train.train_networks(
+    sm.params.settings, sm.wildcards.task, sm.wildcards.net, sm.params.groups, sm.input.dataset,
+    outputs, provs, checkpoint=sm.params.checkpoint,
 )

@@ -16,6 +16,11 @@ from typing import Any
 SWEEP_KEYS = ("alphas", "mask_k", "modifiers_in_training", "replay_alphas")
 SWEEP_DEFAULTS = {"alphas": [1.0, 0.2], "mask_k": [1, 2, 4, 8],
                   "modifiers_in_training": [False, True], "replay_alphas": [0.2]}
+# Keys of the training section that say how networks are packed into population jobs, not how
+# one trains: results do not depend on them (tests/unit/replay/test_train_groups.py), so
+# changing them retrains nothing.
+PACKING_KEYS = ("group_size", "group_memory_mb")
+PACKING_DEFAULTS = {"group_size": 0, "group_memory_mb": 4000}
 NET_PATTERN = r"a[0-9.]+_k[0-9]+_m[01]"
 NET_RE = re.compile(r"^a(?P<alpha>[0-9.]+)_k(?P<k>[0-9]+)_m(?P<m>[01])$")
 # The study's tasks: the one list (tracks first, the order of tables and figures).

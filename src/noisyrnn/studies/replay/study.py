@@ -9,7 +9,7 @@ from typing import Any
 
 from ...core.settings import wildcard
 from ...core.study import Step, Study
-from .nets import SWEEP_KEYS, sweeps
+from .nets import PACKING_KEYS, SWEEP_KEYS, sweeps
 from .sections import section
 
 STEPS_PKG = "studies.replay.steps"
@@ -26,7 +26,8 @@ def dataset_settings(config: Mapping, wildcards: Any) -> dict:
 
 def train_settings(config: Mapping, wildcards: Any) -> dict:
     task = wildcard(wildcards, "task")
-    training = {k: v for k, v in section(config, task, "training").items() if k not in SWEEP_KEYS}
+    training = {k: v for k, v in section(config, task, "training").items()
+                if k not in SWEEP_KEYS + PACKING_KEYS}
     return {"model": section(config, task, "model"), "training": training,
             "decode": _decode(config, task)}
 

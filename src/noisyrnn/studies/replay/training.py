@@ -2,11 +2,14 @@
 
 The network gets the (masked) velocity and a start code, and its readout is fitted by MSE to
 the code of the true position. Held-out metrics: the test MSE and the decoded-position error.
-The loop itself is the shared one (:func:`noisyrnn.core.training.train`).
+The loops are the shared ones: :class:`PathBatcher` plugs one network into
+:func:`noisyrnn.core.training.train`, :class:`PopulationPathBatcher` a population of networks
+into :func:`noisyrnn.core.training.train_population` (what the train step runs).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -92,6 +95,12 @@ class PathBatcher:
         self.n_code = tasks.code_dim(self.info)
         self.n_out = self.n_code
 
+    def with_config(self, cfg: TrainConfig) -> "PathBatcher":
+        """The same data (tensors shared, not copied) under another training config."""
+        other = copy.copy(self)
+        other.cfg = cfg
+        return other
+
     def _make(self, pos, vel, mask_gen) -> Batch:
         b, t = vel.shape[:2]
         mask = tasks.input_mask(b, t, self.cfg.mask_mode, self.cfg.mask_k, mask_gen)
@@ -116,9 +125,13 @@ class PathBatcher:
         y = model(batch.u, batch.code0, params, generator=generators["noise"])
         return torch.mean((y - batch.target) ** 2)
 
+    def eval_generators(self, seed: int):
+        """Held-out metrics draw the same masks and noise at every evaluation."""
+        return (torch.Generator().manual_seed(seed * 1000 + 7),
+                torch.Generator(device=self.device).manual_seed(seed * 1000 + 8))
+
     def evaluate(self, model: NoisyRNN, params: StepParams, seed: int) -> dict[str, float]:
-        mask_gen = torch.Generator().manual_seed(seed * 1000 + 7)
-        noise_gen = torch.Generator(device=self.device).manual_seed(seed * 1000 + 8)
+        mask_gen, noise_gen = self.eval_generators(seed)
         batch = self.test_batch(mask_gen)
         with torch.no_grad():
             y = model(batch.u, batch.code0, params, generator=noise_gen)
@@ -126,6 +139,50 @@ class PathBatcher:
             xhat = tasks.decode(self.info, y, method=self.decode.method, k=self.decode.k,
                                 temperature=self.decode.temperature)
             err = torch.linalg.vector_norm(xhat - batch.position, dim=-1).mean().item()
+        return {"test_loss": loss, "position_error": err}
+
+
+def _stack(batches: list[Batch]) -> Batch:
+    return Batch(*(torch.stack([getattr(b, f) for b in batches]) for f in ("u", "code0", "target", "position")))
+
+
+class PopulationPathBatcher:
+    """The path-integration objective for a population (:class:`PopulationRNN`): network k
+    draws its batches, masks and noise from its own streams, exactly as :class:`PathBatcher`
+    draws them for that network alone, and its loss is its own MSE.
+
+    ``cfgs``: one TrainConfig per network (mask mode and k may differ; the batch size and
+    evaluation size are shared, so the batches stack).
+    """
+
+    metrics = METRICS
+
+    def __init__(self, ds: xr.Dataset, cfgs: list[TrainConfig], device: torch.device,
+                 decode: DecodeConfig = DecodeConfig()):
+        if not cfgs:
+            raise ValueError("a population objective needs at least one training config")
+        for key in ("batch_size", "n_eval"):
+            if len({getattr(c, key) for c in cfgs}) != 1:
+                raise ValueError(f"training.{key} must be the same for every network of a population")
+        base = PathBatcher(ds, cfgs[0], device, decode)
+        self.members = [base.with_config(c) for c in cfgs]
+        self.info, self.decode, self.device = base.info, decode, device
+        self.n_in, self.n_code, self.n_out = base.n_in, base.n_code, base.n_out
+
+    def loss(self, model, params: StepParams, generators: list[dict]) -> torch.Tensor:
+        batch = _stack([m.train_batch(g["index"], g["mask"]) for m, g in zip(self.members, generators)])
+        y = model(batch.u, batch.code0, params, generator=[g["noise"] for g in generators])
+        return torch.mean((y - batch.target) ** 2, dim=(1, 2, 3))
+
+    def evaluate(self, model, params: StepParams, seeds: list[int]) -> dict[str, torch.Tensor]:
+        gens = [m.eval_generators(s) for m, s in zip(self.members, seeds)]
+        batch = _stack([m.test_batch(mask_gen) for m, (mask_gen, _) in zip(self.members, gens)])
+        with torch.no_grad():
+            y = model(batch.u, batch.code0, params, generator=[g for _, g in gens])
+            loss = torch.mean((y - batch.target) ** 2, dim=(1, 2, 3))
+            xhat = tasks.decode(self.info, y, method=self.decode.method, k=self.decode.k,
+                                temperature=self.decode.temperature)
+            err = torch.linalg.vector_norm(xhat - batch.position, dim=-1).mean(dim=(1, 2))
         return {"test_loss": loss, "position_error": err}
 
 

@@ -130,7 +130,7 @@ def replay_expected_counts(section: dict, tasks=None, figures=REPLAY_FIGURES,
               "replay_stats": len(tasks)}
     for task in tasks:
         trained, replayed = replay_net_ids(section, task)
-        counts["replay_train"] += len(trained) * seeds
+        counts["replay_train"] += len(trained)  # one job trains every seed of a network
         counts["replay_replay"] += len(replayed) * seeds
     if figures:
         counts["replay_figure"] = len(figures)

@@ -22,12 +22,15 @@ def replay_seeds():
 
 def replay_seed_files(task, net, suffix):
     """One file per configured seed of a (task, net); wildcards stay wildcards."""
-    return [replay_path(f"models/{task}/{net}/seed{seed}{suffix}") for seed in replay_seeds()]
+    return [
+        replay_path(f"models/{task}/{net}/seed{seed}{suffix}")
+        for seed in replay_seeds()
+    ]
 
 
-def replay_seed_groups(wildcards):
-    """The seeds of the job, in the populations they train in (training.group_size)."""
-    return replay_groups.seed_groups(REPLAY, wildcards.task)
+def replay_population_size(wildcards):
+    """Seeds of the job trained together (training.group_size; 0: by memory)."""
+    return max(len(g) for g in replay_groups.seed_groups(REPLAY, wildcards.task))
 
 
 def replay_model_paths(task, nets, suffix):
@@ -124,7 +127,7 @@ def replay_dataset_mem_mb(wildcards, attempt):
 
 def replay_train_mem_mb(wildcards, attempt):
     task = wildcards.task
-    group = max(len(g) for g in replay_groups.seed_groups(REPLAY, task))
+    group = replay_population_size(wildcards)
     net_mb = replay_groups.network_memory_mb(REPLAY, task)
     return scaled_mb(2000 + 4 * _replay_dataset_mb(task) + group * net_mb, attempt)
 

@@ -24,9 +24,10 @@ rule replay_train:
     resources:
         mem_mb=replay_train_mem_mb,
         runtime=120,
+        # networks per population: a resource, not a param, as results do not depend on it
+        population=replay_population_size,
     params:
         seeds=replay_seeds(),
-        groups=replay_seed_groups,
         settings=settings_param("replay", "train"),
         checkpoint=replay_checkpoint,
         code=code_param("replay", "train"),

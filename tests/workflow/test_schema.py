@@ -13,6 +13,7 @@ import yaml
 
 from noisyrnn.core import settings, study
 from noisyrnn.core.cell import ModelConfig
+from noisyrnn.studies.replay import nets
 from noisyrnn.studies.replay.replay import ReplayConfig
 from noisyrnn.studies.replay.selection import ClaimsConfig
 from noisyrnn.studies.replay.stats import StatsConfig
@@ -70,12 +71,18 @@ SECTIONS = {  # dataclass -> (schema node, fields not in that node, extra schema
     TaskConfig: (SCHEMA["$defs"]["task"], {"name"}, set()),
     ModelConfig: (SCHEMA["properties"]["model"], set(), set()),
     TrainConfig: (SCHEMA["properties"]["training"], {"alpha", "mask_k", "modifiers_in_training"},
-                  {"alphas", "mask_k", "modifiers_in_training", "replay_alphas"}),
+                  {*nets.SWEEP_KEYS, *nets.PACKING_KEYS}),
     ReplayConfig: (SCHEMA["properties"]["replay"], set(), set()),
     DecodeConfig: (SCHEMA["properties"]["decode"], set(), set()),
     StatsConfig: (SCHEMA["properties"]["stats"], set(), set()),
     ClaimsConfig: (SCHEMA["properties"]["claims"], set(), set()),
 }
+
+
+def test_sweep_and_packing_defaults_match_the_schema():
+    props = SCHEMA["properties"]["training"]["properties"]
+    for key, default in {**nets.SWEEP_DEFAULTS, **nets.PACKING_DEFAULTS}.items():
+        assert props[key]["default"] == default, key
 
 
 def plain(value):

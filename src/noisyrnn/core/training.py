@@ -40,7 +40,8 @@ class TrainingDiverged(RuntimeError):
 
 
 class LoopSettings(Protocol):
-    """What the loop reads of a study's training config."""
+    """What the loop reads of a study's training config. Optional too: ``optimizer`` ("adam",
+    default, or "sgd"), ``momentum`` (SGD) and ``weight_decay`` (L2, both)."""
 
     iterations: int
     lr: float
@@ -92,6 +93,18 @@ def _format_metrics(values: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.5g}" for k, v in values.items())
 
 
+def _torch_optimiser(model: NoisyRNN, cfg) -> torch.optim.Optimizer:
+    """torch's Adam (default) or SGD, as the loop settings name them."""
+    name = getattr(cfg, "optimizer", "adam")
+    wd = float(getattr(cfg, "weight_decay", 0.0))
+    if name == "adam":
+        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=wd)
+    if name == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=wd,
+                               momentum=float(getattr(cfg, "momentum", 0.0)))
+    raise ValueError(f"training.optimizer={name!r} is not one of {', '.join(OPTIMISERS)}")
+
+
 def train(
     model: NoisyRNN,
     objective: Objective,
@@ -111,7 +124,7 @@ def train(
     """
     device = objective.device
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    opt = _torch_optimiser(model, cfg)
     gens = generators(seed, device)
     history: dict[str, list] = {"iteration": [], **{name: [] for name in objective.metrics}}
     start = 0

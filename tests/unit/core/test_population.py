@@ -287,3 +287,28 @@ def test_chunks_and_group_sizes_by_hand():
     assert packing.training_memory_mb(4, 2, 3, 1, 1) == pytest.approx(4 * (240 + 36 + 128) / 1e6)
     with pytest.raises(ValueError, match="group size 0"):
         packing.chunks([1], 0)
+
+
+def test_k1_sgd_population_is_bitwise_the_single_trainer(tmaze):
+    """The short-term-memory study's optimiser: SGD with momentum and weight decay."""
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Sgd:
+        base: TrainConfig
+        optimizer: str = "sgd"
+        momentum: float = 0.9
+        weight_decay: float = 1e-3
+
+        def __getattr__(self, name):
+            return getattr(self.base, name)
+
+    mcfg = ModelConfig(n_hidden=24, activation="tanh", bias=True)
+    cfg = Sgd(_cfg(lr=0.05))
+    batcher = PathBatcher(tmaze, cfg.base, CPU)
+    single = build_model(batcher.n_in, batcher.n_code, batcher.n_out, mcfg, 0.2, seed=3)
+    hist = train(single, batcher, cfg, training_params(cfg.base, 0.01), seed=4)
+    pop, hists = _population(tmaze, mcfg, [cfg], [3], [4])
+    net = pop.network(0).state_dict()
+    assert all(torch.equal(v, net[k]) for k, v in single.state_dict().items())
+    assert hist.equals(hists[0])

@@ -8,18 +8,19 @@ import os
 # at paper scale, results bitwise the same). Training only: it slows replay.
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
-from noisyrnn.core import device, provenance  # noqa: E402
+from noisyrnn.core import device, packing, provenance  # noqa: E402
 from noisyrnn.studies.replay.steps import train  # noqa: E402
 
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])
 device.set_threads(sm.threads)
 seeds = list(sm.params.seeds)
+groups = packing.chunks(seeds, int(sm.resources.population))
 outputs = {s: (m, h) for s, m, h in zip(seeds, sm.output.models, sm.output.histories)}
 # One record per network, as if it had a job of its own: its seed, its files, its group.
 job = provenance.record(sm)
-params = {k: v for k, v in job["params"].items() if k not in ("seeds", "groups")}
-group_of = {s: list(g) for g in sm.params.groups for s in g}
+params = {k: v for k, v in job["params"].items() if k != "seeds"}
+group_of = {s: g for g in groups for s in g}
 provs = {
     s: {
         **job,
@@ -30,6 +31,6 @@ provs = {
     for s, (m, h) in outputs.items()
 }
 train.train_networks(
-    sm.params.settings, sm.wildcards.task, sm.wildcards.net, sm.params.groups, sm.input.dataset,
+    sm.params.settings, sm.wildcards.task, sm.wildcards.net, groups, sm.input.dataset,
     outputs, provs, checkpoint=sm.params.checkpoint,
 )

@@ -1,11 +1,14 @@
-"""Time one training iteration of ``noisyrnn.core.training.train`` against a matmul roofline.
+"""Time one training iteration of the train rule's loop against a matmul roofline.
 
-What is timed is the package's real loop: ``train()`` is called on a small generated box
-dataset, and a global optimizer step-post hook stamps the clock after every ``opt.step()``. The
-interval between two stamps is exactly one iteration of train()'s loop body: draw the batch
-(index, mask, place-code targets), forward through the cell over T steps, MSE, ``loss.item()``,
-backward, Adam step. Warm-up iterations and the final evaluation that train() runs after its
-last step are outside the measured intervals.
+What is timed is the package's real loop, at the train rule's settings by default (1 thread,
+``THP_MEM_ALLOC_ENABLE=1``, set before torch loads as workflow/scripts/replay/train.py sets
+them): ``train_population()`` with ``--population K`` networks (default 1), or the single-network
+reference ``train()`` with ``--reference``, on a small generated box dataset. The clock is
+stamped at every call of the objective's ``loss``; the interval between two stamps is exactly
+one iteration of the loop body: draw the batch (index, mask, place-code targets), forward
+through the cell over T steps, MSE, the loss values, backward, Adam step. Warm-up iterations
+and the final evaluation after the last step are outside the measured intervals. The roofline
+covers the K networks' matmuls.
 
 The roofline is the same matmul FLOPs done as bare ``torch.matmul`` calls of the same shapes,
 dtype, device and thread count, with nothing else in between:
@@ -22,8 +25,10 @@ FLOPs are counted analytically as 2*m*k*n per matmul. Default is paper scale (SC
 §8): N = 512, batch 200, T = 100, 512 place cells, box task. Prints the machine line, then
 ms/iteration (median and best), roofline ms/iteration, their ratio, achieved GFLOP/s.
 
-    python benchmarks/bench_training.py                          # paper scale, current device
+    python benchmarks/bench_training.py                          # paper scale, train rule settings
     python benchmarks/bench_training.py --iters 20 --warmup 3 --threads 2
+    python benchmarks/bench_training.py --population 5           # the paper's 5 seeds together
+    python benchmarks/bench_training.py --reference              # the single-network train()
     python benchmarks/bench_training.py --device cpu --hidden 128 --batch 64
     python benchmarks/bench_training.py --profile                # + torch.profiler op table
 """
@@ -32,21 +37,29 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import resource
-import statistics
-import sys
-import time
 
-import torch
-from torch.optim.optimizer import register_optimizer_step_post_hook
+# the train rule's allocator (workflow/scripts/replay/train.py); export =0 to compare
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
+import platform  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
 
 from noisyrnn.core.cell import ModelConfig, build_model
 from noisyrnn.core.device import describe_device, pick_device, set_threads
-from noisyrnn.core.training import train
-from noisyrnn.studies.replay import tasks
-from noisyrnn.studies.replay.tasks import TaskConfig
-from noisyrnn.studies.replay.training import PathBatcher, TrainConfig, training_params
+from noisyrnn.core.population import PopulationRNN  # noqa: E402
+from noisyrnn.core.training import train, train_population  # noqa: E402
+from noisyrnn.studies.replay import tasks  # noqa: E402
+from noisyrnn.studies.replay.tasks import TaskConfig  # noqa: E402
+from noisyrnn.studies.replay.training import (  # noqa: E402
+    PathBatcher,
+    PopulationPathBatcher,
+    TrainConfig,
+    training_params,
+)
 
 
 def minor_faults() -> int:
@@ -118,40 +131,57 @@ def roofline_ms(shapes, device, dtype, repeats: int) -> tuple[float, float]:
     return 1e3 * best_wall, 1e3 * best_cpu
 
 
-def time_training(args, device) -> tuple[list[float], PathBatcher]:
+class _Stamped:
+    """The objective, with the clock stamped at each ``loss`` call (one per iteration)."""
+
+    def __init__(self, inner, device, stamps):
+        self.inner, self.device, self.metrics, self.stamps = inner, device, inner.metrics, stamps
+
+    def loss(self, *args):
+        sync(self.device)
+        self.stamps.append((time.perf_counter(), time.process_time(), minor_faults()))
+        return self.inner.loss(*args)
+
+    def evaluate(self, *args):
+        return self.inner.evaluate(*args)
+
+
+def time_training(args, device):
     tcfg = TaskConfig(name="box", n_train=max(args.batch, args.n_train), n_test=args.batch,
                       seq_len=args.steps, n_place_cells=args.place_cells)
     ds = tasks.generate(tcfg, seed=0)
     n_iter = args.warmup + args.iters + 1  # +1: n stamps give n-1 intervals
     cfg = TrainConfig(alpha=args.alpha, iterations=n_iter, batch_size=args.batch, log_every=10**9,
                       n_eval=1, modifiers_in_training=args.modifiers_in_training)
-    batcher = PathBatcher(ds, cfg, device)
-    model = build_model(batcher.n_in, batcher.n_code, batcher.n_out,
-                        ModelConfig(n_hidden=args.hidden), args.alpha, seed=0)
+    mcfg = ModelConfig(n_hidden=args.hidden)
+    params = training_params(cfg, args.sigma)
     stamps: list[tuple[float, float, int]] = []
-
-    def stamp(opt, *_):
-        sync(device)
-        stamps.append((time.perf_counter(), time.process_time(), minor_faults()))
-
-    handle = register_optimizer_step_post_hook(stamp)
-    try:
-        if args.profile:
-            from torch.profiler import ProfilerActivity, profile
-            acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-            with profile(activities=acts) as prof:
-                train(model, batcher, cfg, training_params(cfg, args.sigma), seed=0)
-            key = "cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
-            print(prof.key_averages().table(sort_by=key, row_limit=25))
-        else:
-            train(model, batcher, cfg, training_params(cfg, args.sigma), seed=0)
-    finally:
-        handle.remove()
+    k = args.population
+    if args.reference:
+        inner = PathBatcher(ds, cfg, device)
+        model = build_model(inner.n_in, inner.n_code, inner.n_out, mcfg, args.alpha, seed=0)
+        run = lambda: train(model, objective, cfg, params, seed=0)  # noqa: E731
+    else:
+        inner = PopulationPathBatcher(ds, [cfg] * k, device)
+        model = PopulationRNN.build(inner.n_in, inner.n_code, inner.n_out, mcfg, [args.alpha] * k,
+                                    list(range(k)))
+        run = lambda: train_population(model, objective, [cfg] * k, params,  # noqa: E731
+                                       seeds=list(range(k)))
+    objective = _Stamped(inner, device, stamps)
+    if args.profile:
+        from torch.profiler import ProfilerActivity, profile
+        acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+        with profile(activities=acts) as prof:
+            run()
+        key = "cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+        print(prof.key_averages().table(sort_by=key, row_limit=25))
+    else:
+        run()
     rows = [tuple(y - x for x, y in zip(a, b)) for a, b in zip(stamps, stamps[1:])][args.warmup:]
     wall = [1e3 * r[0] for r in rows]
     cpu = [1e3 * r[1] for r in rows]
     faults = [r[2] for r in rows]
-    return wall, cpu, faults, batcher
+    return wall, cpu, faults, inner
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--place-cells", type=int, default=512, help="box place cells (paper: 512)")
     ap.add_argument("--iters", type=int, default=5, help="timed iterations")
     ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (train rule: 1)")
+    ap.add_argument("--population", type=int, default=1, help="K networks trained together")
+    ap.add_argument("--reference", action="store_true",
+                    help="time the single-network reference train() instead")
     ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: noisyrnn.core.device)")
     ap.add_argument("--alpha", type=float, default=0.2, help="leak of the trained cell")
     ap.add_argument("--sigma", type=float, default=0.01, help="training noise std")
@@ -177,13 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     device = pick_device(args.device)
     print(machine_line(device))
     wall, cpu, faults, batcher = time_training(args, device)
-    shapes = matmul_shapes(args.batch, args.steps, args.hidden, batcher.n_in, batcher.n_code,
-                           batcher.n_out)
+    k = 1 if args.reference else args.population
+    shapes = [(count * k, *rest) for count, *rest in
+              matmul_shapes(args.batch, args.steps, args.hidden, batcher.n_in, batcher.n_code,
+                            batcher.n_out)]
     f = flops(shapes)
     roof, roof_cpu = roofline_ms(shapes, device, torch.float32, args.roofline_repeats)
     med, best = statistics.median(wall), min(wall)
     print(f"box: N={args.hidden} batch={args.batch} T={args.steps} place_cells={args.place_cells} "
           f"alpha={args.alpha} modifiers_in_training={args.modifiers_in_training} dtype=float32 "
+          f"{'reference train()' if args.reference else f'train_population K={k}'} "
           f"warmup={args.warmup} iters={len(wall)}")
     print("  iteration wall ms: " + " ".join(f"{x:.0f}" for x in wall))
     print("  iteration CPU ms:  " + " ".join(f"{x:.0f}" for x in cpu)

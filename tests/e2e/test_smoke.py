@@ -109,12 +109,16 @@ def test_smoke_second_run_nothing_to_do(smoke_run):
 def test_smoke_changes_rerun_only_what_they_affect(smoke_run, tmp_path):
     cfg = load_yaml_config(["config/smoke.yaml"])["replay"]
     cases = {  # overlay -> expected jobs of the dry-run
+        # a train job trains every seed of its network, so a new seed retrains the others too
+        # (to the same bytes) and their replays run again
         "replay: {seeds: [0, 1, 5]}\n": {
             "replay_train": sum(len(replay_net_ids(cfg, t)[0]) for t in cfg["tasks"]),
-            "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]),
+            "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]) * 3,
             "replay_stats": len(cfg["tasks"]), "replay_figure": len(REPLAY_FIGURES),
             "replay_claims": 1, "all": 1,
         },
+        # how seeds are packed into populations changes no result: nothing to do
+        "replay: {training: {group_size: 1, group_memory_mb: 10}}\n": {},
         "replay: {claims: {adapt_b_a: 0.5}}\n": {"replay_figure": len(REPLAY_FIGURES), "replay_claims": 1, "all": 1},
         "replay: {replay: {n_traj: 9}}\n": {
             "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]) * len(cfg["seeds"]),
@@ -128,7 +132,10 @@ def test_smoke_changes_rerun_only_what_they_affect(smoke_run, tmp_path):
         res = snakemake("-n", *configfile_args(["config/smoke.yaml"]), str(overlay),
                         workdir=smoke_run)
         assert res.returncode == 0, res.stderr[-3000:]
-        assert job_stats(res.stdout + res.stderr) == expected, text
+        out = res.stdout + res.stderr
+        assert job_stats(out) == expected, text
+        if not expected:
+            assert "Nothing to be done" in out, out[-3000:]
 
 
 def test_smoke_report(smoke_run):
@@ -231,12 +238,13 @@ def test_bad_dataset_fails_the_job_naming_the_file(smoke_copy, damage, message):
                     *configfile_args(["config/smoke.yaml"]), workdir=smoke_copy)
     out = res.stdout + res.stderr
     assert res.returncode != 0, out[-3000:]
-    log = smoke_copy / "logs/replay/train/triangle" / models[0].parent.name / f"{models[0].stem}.log"
+    log = smoke_copy / "logs/replay/train/triangle" / f"{models[0].parent.name}.log"
     text = log.read_text()
     assert "results/replay/datasets/triangle.nc" in text and message in text, text[-3000:]
     assert not models[0].exists()  # nothing that looks complete is left behind
     assert not list(models[0].parent.glob(".*.tmp"))
-    assert all(m.exists() for m in models[1:])  # other jobs' results are kept
+    others = [m for m in models if m.parent != models[0].parent]
+    assert others and all(m.exists() for m in others)  # other jobs' results are kept
 
 
 # --------------------------------------------------------------------------- interruption
@@ -268,7 +276,8 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_pa
     assert before, "no model finished before the interrupt"
     for p in before:  # what is there is whole: atomic writes
         torch.load(p, map_location="cpu", weights_only=True)
-    total_train = sum(1 for _ in smoke_run.glob("results/replay/models/*/*/*.pt"))
+    # one train job per network directory (task, variant), over every seed
+    total_train = sum(1 for _ in smoke_run.glob("results/replay/models/*/*/"))
     assert not (workdir / "results/replay/figures").exists()
 
     res = snakemake(*args, workdir=workdir, timeout=1800)
@@ -276,7 +285,11 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_pa
     assert res.returncode == 0, out[-5000:]
     rerun = job_stats(out).get("replay_train", 0)
     kept = [p for p, t in before.items() if p.stat().st_mtime_ns == t]
-    assert rerun == total_train - len(kept) and kept, (rerun, total_train, len(kept))
+    seeds = len(load_yaml_config(["config/smoke.yaml"])["replay"]["seeds"])
+    kept_jobs = {p.parent for p in kept}
+    # a job's seeds are kept together: every seed of a finished job, none of an unfinished one
+    assert all(sum(q.parent == d for q in kept) == seeds for d in kept_jobs), kept
+    assert rerun == total_train - len(kept_jobs) and kept, (rerun, total_train, len(kept_jobs))
     for fig in REPLAY_FIGURES:
         assert (workdir / "results/replay/figures" / f"{fig}.png").is_file()
     # determinism: every netCDF is byte-identical to the uninterrupted smoke run's
@@ -317,7 +330,7 @@ def test_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
-            if list(killed.glob("results/replay/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")):
+            if list(killed.glob("results/replay/models/tmaze/a0.2_k1_m0/train.*.ckpt.seeds*")):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "training ended before it could be killed"
@@ -326,20 +339,22 @@ def test_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    (ckpt,) = killed.glob("results/replay/models/tmaze/a0.2_k1_m0/seed0.*.ckpt")
+    (ckpt,) = killed.glob("results/replay/models/tmaze/a0.2_k1_m0/train.*.ckpt.seeds*")
     assert not (killed / target).exists()
 
     res = snakemake(*args, workdir=killed)
     assert res.returncode == 0, res.stderr[-3000:]
-    log = (killed / "logs/replay/train/tmaze/a0.2_k1_m0/seed0.log").read_text()
+    log = (killed / "logs/replay/train/tmaze/a0.2_k1_m0.log").read_text()
     m = re.search(r"resumed from \S+ at iteration (\d+)", log)
     assert m and 0 < int(m.group(1)) < 1500, log[-2000:]
     assert not ckpt.exists()  # a finished job removes its checkpoint
-    hist = "results/replay/models/tmaze/a0.2_k1_m0/seed0.history.nc"
-    assert (whole / hist).read_bytes() == (killed / hist).read_bytes()
-    a = torch.load(whole / target, map_location="cpu", weights_only=True)["state_dict"]
-    b = torch.load(killed / target, map_location="cpu", weights_only=True)["state_dict"]
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    for seed in (0, 1):  # the job's whole population resumed
+        hist = f"results/replay/models/tmaze/a0.2_k1_m0/seed{seed}.history.nc"
+        assert (whole / hist).read_bytes() == (killed / hist).read_bytes()
+        model = f"results/replay/models/tmaze/a0.2_k1_m0/seed{seed}.pt"
+        a = torch.load(whole / model, map_location="cpu", weights_only=True)["state_dict"]
+        b = torch.load(killed / model, map_location="cpu", weights_only=True)["state_dict"]
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_smoke_crate_holds_every_output_and_a_figures_lineage(smoke_copy):

@@ -42,6 +42,21 @@ class _Population:
             raise ValueError("learning rates and weight decays must be >= 0")
         self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
         self.steps = 0
+        self._shared_values()
+
+    def _shared_values(self) -> None:
+        """A value all networks share is applied as torch applies its Python float (checked
+        once here, not at every step: the step of a small population is op-overhead bound)."""
+        self._lr = float(self.lr[0]) if bool((self.lr == self.lr[0]).all()) else None
+        wd = self.weight_decay
+        self._wd = float(wd[0]) if bool((wd == wd[0]).all()) else None
+        self._columns: dict[tuple, torch.Tensor] = {}
+
+    def _column(self, name: str, values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        key = (name, like.ndim, like.device, like.dtype)
+        if key not in self._columns:
+            self._columns[key] = _column(values, self.k, like)
+        return self._columns[key]
 
     def _per_network(self, values, name):
         t = torch.as_tensor(values, dtype=torch.float64).detach().cpu()
@@ -55,12 +70,11 @@ class _Population:
             p.grad = None
 
     def _decayed(self, p: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
-        wd = self.weight_decay
-        if bool((wd == 0).all()):
+        if self._wd == 0.0:
             return grad
-        if bool((wd == wd[0]).all()):
-            return grad.add(p, alpha=float(wd[0]))
-        return torch.addcmul(grad, p, _column(wd, self.k, p))
+        if self._wd is not None:
+            return grad.add(p, alpha=self._wd)
+        return torch.addcmul(grad, p, self._column("weight_decay", self.weight_decay, p))
 
     @torch.no_grad()
     def step(self, active: torch.Tensor | None = None) -> None:
@@ -95,6 +109,7 @@ class _Population:
         self.steps = int(state["steps"])
         self.lr = state["lr"].clone()
         self.weight_decay = state["weight_decay"].clone()
+        self._shared_values()
         self.state = [{n: s.to(p.device).clone() for n, s in st.items()}
                       for st, p in zip(state["state"], self.params)]
 
@@ -119,10 +134,10 @@ class PopulationAdam(_Population):
         bias_correction1 = 1 - beta1 ** self.steps
         bias_correction2_sqrt = (1 - beta2 ** self.steps) ** 0.5
         denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(self.eps)
-        step_size = self.lr / bias_correction1  # float64, as torch's Python float
-        if bool((step_size == step_size[0]).all()):
-            p.addcdiv_(exp_avg, denom, value=-float(step_size[0]))
+        if self._lr is not None:
+            p.addcdiv_(exp_avg, denom, value=-(self._lr / bias_correction1))
         else:
+            step_size = self.lr / bias_correction1  # float64, as torch's Python float
             p.add_((_column(-step_size, self.k, p) * exp_avg) / denom)
 
 
@@ -145,10 +160,10 @@ class PopulationSGD(_Population):
                 st["momentum_buffer"].mul_(self.momentum).add_(grad, alpha=1 - self.dampening)
             buf = st["momentum_buffer"]
             grad = grad.add(buf, alpha=self.momentum) if self.nesterov else buf
-        if bool((self.lr == self.lr[0]).all()):
-            p.add_(grad, alpha=-float(self.lr[0]))
+        if self._lr is not None:
+            p.add_(grad, alpha=-self._lr)
         else:
-            p.addcmul_(grad, _column(-self.lr, self.k, p))
+            p.addcmul_(grad, self._column("-lr", -self.lr, p))
 
 
 OPTIMISERS = {"adam": PopulationAdam, "sgd": PopulationSGD}

@@ -36,11 +36,10 @@ class StackedLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(k, n_out)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k, n_in = x.shape[0], x.shape[-1]
-        flat = x.reshape(k, -1, n_in)
-        wt = self.weight.transpose(1, 2)
-        out = torch.bmm(flat, wt) if self.bias is None else torch.baddbmm(self.bias[:, None, :], flat, wt)
-        return out.reshape(*x.shape[:-1], self.weight.shape[1])
+        flat = x if x.ndim == 3 else x.reshape(x.shape[0], -1, x.shape[-1])
+        wt = self.weight.mT
+        out = torch.bmm(flat, wt) if self.bias is None else torch.baddbmm(self.bias.unsqueeze(1), flat, wt)
+        return out if x.ndim == 3 else out.reshape(*x.shape[:-1], self.weight.shape[1])
 
 
 class StackedGRUCell(nn.Module):

@@ -25,6 +25,7 @@ from typing import Union
 import torch
 from torch import nn
 
+from . import bptt
 from .config import Section
 
 
@@ -151,6 +152,47 @@ class NoisyRNN(nn.Module):
         p = params.as_columns(r.shape[0], r.device, r.dtype)
         return p, 1.0 - p.lambda_v
 
+    # The fused training path (core.bptt) works on a leading network axis; one network is K = 1.
+    def _to_k(self, x: torch.Tensor) -> torch.Tensor:
+        return x.unsqueeze(0)
+
+    def _noise_block(self, steps: int, r: torch.Tensor, generator) -> torch.Tensor:
+        """The whole run's noise (K, T, B, N), bitwise the per-step draws on the CPU."""
+        return self._noise(steps, r.shape[-2], r, generator).unsqueeze(0)
+
+    def _hidden_from_k(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(K, T+1, B, N) -> the cell's layout (B, T+1, N)."""
+        return hidden[0].transpose(0, 1)
+
+    def _fused_applies(self, use_adapt, use_momentum, on_step, keep_hidden, p) -> bool:
+        """Training of the plain cell: no modifiers, no per-step hook, gradients wanted, and
+        one noise std per network (per-trajectory stds are a replay feature)."""
+        return (self.cfg.cell == "rnn" and not use_adapt and not use_momentum and on_step is None
+                and keep_hidden and torch.is_grad_enabled() and bptt.enabled()
+                and (not isinstance(p.noise_std, torch.Tensor) or p.noise_std.shape[-2:] == (1, 1)
+                     and p.noise_std.ndim == 3))
+
+    def _fused_run(self, u, r0, p, keep, gain, steps, use_noise, generator) -> dict:
+        r0k = self._to_k(r0)
+        k, batch, n = r0k.shape
+        if u is not None:
+            drive = self._to_k(self.U(u)).transpose(1, 2)  # (K, T, B, N)
+        else:
+            drive = r0k.new_zeros(k, steps, batch, n)
+        if self.W.bias is not None:
+            drive = drive + self._to_k(self.W.bias).unsqueeze(1).unsqueeze(1)
+        drive = drive.contiguous()
+        noise = None
+        if use_noise:
+            std = p.noise_std.unsqueeze(1) if isinstance(p.noise_std, torch.Tensor) else p.noise_std
+            noise = self._noise_block(steps, r0, generator) * std
+        weight = self.W.weight if self.W.weight.ndim == 3 else self.W.weight.unsqueeze(0)
+        hidden = bptt.rollout(r0k, drive, weight, noise, keep, gain, self.cfg.activation)
+        out_r = self._hidden_from_k(hidden)
+        r_last = out_r.select(-2, steps)
+        zeros = torch.zeros_like(r_last)
+        return {"state": (r_last, zeros, zeros.clone()), "r": out_r}
+
     def _noise_source(self, steps: int, r: torch.Tensor, generator):
         """``t -> ξ_t`` for a run of ``steps`` steps from state ``r`` (B, N)."""
         batch = r.shape[0]
@@ -235,6 +277,8 @@ class NoisyRNN(nn.Module):
         use_noise = not _is_const(p.noise_std, 0.0)
         adapt_inside = self.cfg.adaptation_site == "inside"
         keep, gain = self._leak()
+        if self._fused_applies(use_adapt, use_momentum, on_step, keep_hidden, p):
+            return self._fused_run(u, r, p, keep, gain, steps, use_noise, generator)
         # One matmul for the input projection of every step, outside the time loop.
         inp = [None] * steps
         if u is not None and self.cfg.cell == "rnn":

@@ -133,14 +133,23 @@ class PopulationRNN(NoisyRNN):
                          for f in ("b_a", "tau_a", "lambda_v", "noise_std")))
         return p, self._column(params.lambda_v, "lambda_v", r, one_minus=True)
 
-    def _noise_source(self, steps: int, r: torch.Tensor, generators):
+    def _noise_block(self, steps: int, r: torch.Tensor, generators) -> torch.Tensor:
         """One generator per network, each drawing its (T, B, N) noise at once: on the CPU
         that is bitwise the single network's per-step draws (see NoisyRNN._noise_source)."""
         if isinstance(generators, torch.Generator) or generators is None or len(generators) != self.k:
             raise ValueError(f"a population of {self.k} networks needs one noise generator per network")
         batch = r.shape[1]
-        noise = torch.stack([self._noise(steps, batch, r, g) for g in generators], dim=1)
-        return lambda t: noise[t]
+        return torch.stack([self._noise(steps, batch, r, g) for g in generators])
+
+    def _noise_source(self, steps: int, r: torch.Tensor, generators):
+        noise = self._noise_block(steps, r, generators)
+        return lambda t: noise[:, t]
+
+    def _to_k(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def _hidden_from_k(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden.transpose(1, 2)
 
     def drift(self, *args, **kwargs):
         raise NotImplementedError("take a network out with PopulationRNN.network(k) for its drift")

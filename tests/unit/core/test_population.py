@@ -4,7 +4,9 @@ Truth here is :func:`noisyrnn.core.training.train` on one NoisyRNN with torch.op
 torch.optim.SGD / clip_grad_norm_ for the optimiser tests): independent code paths (nn.Linear
 and torch's optimisers, not bmm and the batched optimisers).
 
-* K = 1 through the population equals the single trainer bitwise (weights and history).
+* K = 1 through the population equals the single trainer bitwise (weights and history), with
+  the hand-written backward through time (core.bptt, the default for the plain cell) and with
+  autograd through the cell's loop.
 * K > 1 with per-network lr, seed, leak, mask and modifiers: each network matches itself
   trained alone within TOL over 20 iterations (on this CPU it is bitwise; the tolerance is
   what is promised where BLAS kernels differ by batch count).
@@ -17,7 +19,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from noisyrnn.core import packing
+from noisyrnn.core import bptt, packing
 from noisyrnn.core.cell import ModelConfig, StepParams, build_model
 from noisyrnn.core.optim import PopulationAdam, PopulationSGD, clip_grad_norm_
 from noisyrnn.core.population import PopulationRNN
@@ -88,12 +90,14 @@ def _max_rel_diff(a: dict, b: dict) -> float:
                                         "grad_clip": 0.05}),
     dict(task="tmaze", model={"cell": "gru"}, train={"mask_mode": "bernoulli", "mask_k": 3}),
 ])
-def test_k1_population_is_bitwise_the_single_trainer(case, box, tmaze):
+@pytest.mark.parametrize("fused", [True, False], ids=["fused-bptt", "autograd"])
+def test_k1_population_is_bitwise_the_single_trainer(case, fused, box, tmaze):
     ds = box if case["task"] == "box" else tmaze
     mcfg = ModelConfig(n_hidden=24, **case["model"])
     cfg = _cfg(**case["train"])
-    single, hist = _alone(ds, mcfg, cfg, init_seed=11, seed=5)
-    pop, hists = _population(ds, mcfg, [cfg], [11], [5])
+    with bptt.use_fused(fused):
+        single, hist = _alone(ds, mcfg, cfg, init_seed=11, seed=5)
+        pop, hists = _population(ds, mcfg, [cfg], [11], [5])
     net = pop.network(0)
     for key, value in single.state_dict().items():
         assert torch.equal(value, net.state_dict()[key]), key

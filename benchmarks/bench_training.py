@@ -48,6 +48,7 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
+from noisyrnn.core import bptt  # noqa: E402
 from noisyrnn.core.cell import ModelConfig, build_model
 from noisyrnn.core.device import describe_device, pick_device, set_threads
 from noisyrnn.core.population import PopulationRNN  # noqa: E402
@@ -194,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (train rule: 1)")
     ap.add_argument("--population", type=int, default=1, help="K networks trained together")
+    ap.add_argument("--autograd", action="store_true",
+                    help="autograd through the cell's loop instead of the fused backward (core.bptt)")
     ap.add_argument("--reference", action="store_true",
                     help="time the single-network reference train() instead")
     ap.add_argument("--device", default=None, help="cpu | cuda | cuda:1 ... (default: noisyrnn.core.device)")
@@ -209,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     set_threads(args.threads)
     device = pick_device(args.device)
     print(machine_line(device))
-    wall, cpu, faults, batcher = time_training(args, device)
+    with bptt.use_fused(not args.autograd):
+        wall, cpu, faults, batcher = time_training(args, device)
     k = 1 if args.reference else args.population
     shapes = [(count * k, *rest) for count, *rest in
               matmul_shapes(args.batch, args.steps, args.hidden, batcher.n_in, batcher.n_code,
@@ -220,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"box: N={args.hidden} batch={args.batch} T={args.steps} place_cells={args.place_cells} "
           f"alpha={args.alpha} modifiers_in_training={args.modifiers_in_training} dtype=float32 "
           f"{'reference train()' if args.reference else f'train_population K={k}'} "
+          f"backward={'autograd' if args.autograd else 'fused (core.bptt)'} "
           f"warmup={args.warmup} iters={len(wall)}")
     print("  iteration wall ms: " + " ".join(f"{x:.0f}" for x in wall))
     print("  iteration CPU ms:  " + " ".join(f"{x:.0f}" for x in cpu)

@@ -157,12 +157,16 @@ class NoisyRNN(nn.Module):
         return x.unsqueeze(0)
 
     def _noise_block(self, steps: int, r: torch.Tensor, generator) -> torch.Tensor:
-        """The whole run's noise (K, T, B, N), bitwise the per-step draws on the CPU."""
-        return self._noise(steps, r.shape[-2], r, generator).unsqueeze(0)
+        """The whole run's noise (T, K, B, N), bitwise the per-step draws on the CPU."""
+        return self._noise(steps, r.shape[-2], r, generator).unsqueeze(1)
 
-    def _hidden_from_k(self, hidden: torch.Tensor) -> torch.Tensor:
-        """(K, T+1, B, N) -> the cell's layout (B, T+1, N)."""
-        return hidden[0].transpose(0, 1)
+    def _drive_to_time_major(self, d: torch.Tensor) -> torch.Tensor:
+        """U u (B, T, N) -> (T, 1, B, N)."""
+        return d.transpose(0, 1).unsqueeze(1)
+
+    def _hidden_from_time_major(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(T+1, 1, B, N) -> the cell's layout (B, T+1, N)."""
+        return hidden[:, 0].transpose(0, 1)
 
     def _fused_applies(self, use_adapt, use_momentum, on_step, keep_hidden, p) -> bool:
         """Training of the plain cell: no modifiers, no per-step hook, gradients wanted, and
@@ -176,19 +180,18 @@ class NoisyRNN(nn.Module):
         r0k = self._to_k(r0)
         k, batch, n = r0k.shape
         if u is not None:
-            drive = self._to_k(self.U(u)).transpose(1, 2)  # (K, T, B, N)
+            drive = self._drive_to_time_major(self.U(u))
         else:
-            drive = r0k.new_zeros(k, steps, batch, n)
+            drive = r0k.new_zeros(steps, k, batch, n)
         if self.W.bias is not None:
-            drive = drive + self._to_k(self.W.bias).unsqueeze(1).unsqueeze(1)
+            drive = drive + self._to_k(self.W.bias).unsqueeze(1)
         drive = drive.contiguous()
         noise = None
         if use_noise:
-            std = p.noise_std.unsqueeze(1) if isinstance(p.noise_std, torch.Tensor) else p.noise_std
-            noise = self._noise_block(steps, r0, generator) * std
+            noise = self._noise_block(steps, r0, generator) * p.noise_std
         weight = self.W.weight if self.W.weight.ndim == 3 else self.W.weight.unsqueeze(0)
         hidden = bptt.rollout(r0k, drive, weight, noise, keep, gain, self.cfg.activation)
-        out_r = self._hidden_from_k(hidden)
+        out_r = self._hidden_from_time_major(hidden)
         r_last = out_r.select(-2, steps)
         zeros = torch.zeros_like(r_last)
         return {"state": (r_last, zeros, zeros.clone()), "r": out_r}

@@ -139,17 +139,20 @@ class PopulationRNN(NoisyRNN):
         if isinstance(generators, torch.Generator) or generators is None or len(generators) != self.k:
             raise ValueError(f"a population of {self.k} networks needs one noise generator per network")
         batch = r.shape[1]
-        return torch.stack([self._noise(steps, batch, r, g) for g in generators])
+        return torch.stack([self._noise(steps, batch, r, g) for g in generators], dim=1)
 
     def _noise_source(self, steps: int, r: torch.Tensor, generators):
         noise = self._noise_block(steps, r, generators)
-        return lambda t: noise[:, t]
+        return lambda t: noise[t]
 
     def _to_k(self, x: torch.Tensor) -> torch.Tensor:
         return x
 
-    def _hidden_from_k(self, hidden: torch.Tensor) -> torch.Tensor:
-        return hidden.transpose(1, 2)
+    def _drive_to_time_major(self, d: torch.Tensor) -> torch.Tensor:
+        return d.permute(2, 0, 1, 3)
+
+    def _hidden_from_time_major(self, hidden: torch.Tensor) -> torch.Tensor:
+        return hidden.permute(1, 2, 0, 3)
 
     def drift(self, *args, **kwargs):
         raise NotImplementedError("take a network out with PopulationRNN.network(k) for its drift")

@@ -24,7 +24,7 @@ CORES ?=
 SMK_ARGS ?=
 TARGET ?=
 PYTEST_ARGS ?=
-# `make figures` with the default config (5 seeds, 145 jobs) on 2 CPU cores: 1 h 22 min measured while
+# `make figures` with the default config (5 seeds, 145 jobs before population training, 65 now) on 2 CPU cores: 1 h 22 min measured while
 # the cores also ran test suites; about 42 min expected on idle cores (README, "Scales and measured times").
 DEFAULT_TIME ?= 42 minutes (estimated for idle cores; 1 h 22 min measured under load)
 # torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the

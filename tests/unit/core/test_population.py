@@ -316,3 +316,19 @@ def test_k1_sgd_population_is_bitwise_the_single_trainer(tmaze):
     net = pop.network(0).state_dict()
     assert all(torch.equal(v, net[k]) for k, v in single.state_dict().items())
     assert hist.equals(hists[0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device (runs on the GPU machine)")
+def test_population_on_cuda_matches_the_cpu_within_tolerance(tmaze):
+    """CUDA's generators and kernels differ from the CPU's, so only the noise-free loop can be
+    compared; it must agree within float32 tolerance after 20 iterations."""
+    mcfg = ModelConfig(n_hidden=24)
+    cfgs = [_cfg(lr=1e-3), _cfg(lr=3e-3, alpha=1.0)]
+    results = {}
+    for dev in ("cpu", "cuda"):
+        objective = PopulationPathBatcher(tmaze, cfgs, torch.device(dev))
+        pop = PopulationRNN.build(objective.n_in, objective.n_code, objective.n_out, mcfg,
+                                  [c.alpha for c in cfgs], [1, 2])
+        train_population(pop, objective, cfgs, training_params(cfgs[0], 0.0), seeds=[1, 2])
+        results[dev] = {k: v.cpu() for k, v in pop.state_dict().items()}
+    assert _max_rel_diff(results["cpu"], results["cuda"]) <= 1e-3

@@ -20,14 +20,6 @@ def replay_seeds():
     return [int(s) for s in REPLAY["seeds"]]
 
 
-def replay_seed_files(task, net, suffix):
-    """One file per configured seed of a (task, net); wildcards stay wildcards."""
-    return [
-        replay_path(f"models/{task}/{net}/seed{seed}{suffix}")
-        for seed in replay_seeds()
-    ]
-
-
 def replay_population_size(wildcards):
     """Seeds of the job trained together (training.group_size; 0: by memory)."""
     return max(len(g) for g in replay_groups.seed_groups(REPLAY, wildcards.task))

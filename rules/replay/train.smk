@@ -8,9 +8,9 @@ rule replay_train:
     input:
         dataset="results/replay/datasets/{task}.nc",
     output:
-        models=replay_seed_files("{task}", "{net}", ".pt"),
-        sidecars=replay_seed_files("{task}", "{net}", ".pt.prov.json"),
-        histories=replay_seed_files("{task}", "{net}", ".history.nc"),
+        models=replay_model_paths("{task}", ["{net}"], ".pt"),
+        sidecars=replay_model_paths("{task}", ["{net}"], ".pt.prov.json"),
+        histories=replay_model_paths("{task}", ["{net}"], ".history.nc"),
     log:
         "logs/replay/train/{task}/{net}.log",
     benchmark:

@@ -189,8 +189,8 @@ class NoisyRNN(nn.Module):
         noise = None
         if use_noise:
             noise = self._noise_block(steps, r0, generator) * p.noise_std
-        weight = self.W.weight if self.W.weight.ndim == 3 else self.W.weight.unsqueeze(0)
-        hidden = bptt.rollout(r0k, drive, weight, noise, keep, gain, self.cfg.activation)
+        hidden = bptt.rollout(r0k, drive, self._to_k(self.W.weight), noise, keep, gain,
+                              self.cfg.activation)
         out_r = self._hidden_from_time_major(hidden)
         r_last = out_r.select(-2, steps)
         zeros = torch.zeros_like(r_last)
@@ -318,19 +318,20 @@ class NoisyRNN(nn.Module):
     @torch.no_grad()
     def drift(self, r: torch.Tensor, b_a: Param = 0.0, lambda_v: Param = 1.0,
               velocity: str = "terminal") -> torch.Tensor:
-        """Zero-input, noise-free drift f(r) = E[r' − r] at states r (M, N).
+        """Zero-input, noise-free drift f(r) = E[r' − r] at states r (M, N); for a population,
+        (K, M, N) with b_a / lambda_v a float or one value per network.
 
         Adaptation is taken at its quasi-static value a = b_a r. With momentum the increment Δ
         accumulates in v; ``velocity="terminal"`` reports the terminal velocity Δ/λ_v under a
         constant Δ (the effective step of the underdamped sampler), ``"first_step"`` reports Δ.
         """
-        p = StepParams(b_a=b_a, lambda_v=lambda_v).as_columns(r.shape[0], r.device, r.dtype)
+        p, _ = self._columns(StepParams(b_a=b_a, lambda_v=lambda_v), r)
         a = p.b_a * r
         adapt_inside = self.cfg.adaptation_site == "inside"
         f = self._nonlinear(r, a, None, None, adapt_inside)
         if not adapt_inside:
             f = f - a
-        delta = self.alpha * (f - r)
+        delta = self._leak()[1] * (f - r)
         if velocity == "terminal":
             return delta / p.lambda_v
         if velocity == "first_step":

@@ -21,6 +21,17 @@ from collections.abc import Sequence
 import torch
 
 
+def per_network(values, k: int, name: str) -> torch.Tensor:
+    """(K,) float64 values of a parameter shared by all K networks (a float) or given per
+    network (a sequence or (K,) tensor)."""
+    t = torch.as_tensor(values, dtype=torch.float64).detach().cpu()
+    t = t.expand(k) if t.ndim == 0 else t
+    if t.shape != (k,):
+        raise ValueError(f"{name} needs a float or {k} values (one value per network), "
+                         f"got shape {tuple(t.shape)}")
+    return t.clone()
+
+
 def _column(values, k: int, like: torch.Tensor) -> torch.Tensor:
     """(K, 1, ..., 1) column of per-network values for a (K, ...) tensor, cast from float64
     (a Python float is cast the same way when torch applies it)."""
@@ -36,8 +47,8 @@ class _Population:
         for p in self.params:
             if p.shape[0] != self.k:
                 raise ValueError(f"parameter of shape {tuple(p.shape)} has no network axis of {self.k}")
-        self.lr = self._per_network(lr, "lr")
-        self.weight_decay = self._per_network(weight_decay, "weight_decay")
+        self.lr = per_network(lr, self.k, "lr")
+        self.weight_decay = per_network(weight_decay, self.k, "weight_decay")
         if bool((self.lr < 0).any()) or bool((self.weight_decay < 0).any()):
             raise ValueError("learning rates and weight decays must be >= 0")
         self.state: list[dict[str, torch.Tensor]] = [{} for _ in self.params]
@@ -57,13 +68,6 @@ class _Population:
         if key not in self._columns:
             self._columns[key] = _column(values, self.k, like)
         return self._columns[key]
-
-    def _per_network(self, values, name):
-        t = torch.as_tensor(values, dtype=torch.float64).detach().cpu()
-        t = t.expand(self.k) if t.ndim == 0 else t
-        if t.shape != (self.k,):
-            raise ValueError(f"{name} needs a float or {self.k} values, got shape {tuple(t.shape)}")
-        return t.clone()
 
     def zero_grad(self) -> None:
         for p in self.params:

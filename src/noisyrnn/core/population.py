@@ -9,7 +9,9 @@ Per network: the leak α, the modifier parameters (a (K,) tensor, or a float sha
 the noise stream (one ``torch.Generator`` per network). Each slice of a ``bmm`` is the same
 gemm as ``nn.Linear`` on that network alone, and each network's noise comes from its own
 generator, drawn as the single-network cell draws it; so on the CPU network k of a population
-computes what it computes alone (tests/unit/core/test_population.py).
+computes what it computes alone (tests/unit/core/test_population.py). One exception: products
+smaller than 400 multiply-adds (e.g. 5 states of N = 8) take a naive loop in torch's bmm and
+differ from the gemm in the last bit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import torch
 from torch import nn
 
 from .cell import ModelConfig, NoisyRNN, Param, StepParams, build_model
+from .optim import per_network
 
 
 class StackedLinear(nn.Module):
@@ -69,17 +72,6 @@ class StackedGRUCell(nn.Module):
         return (h - new).mul_(update).add_(new)
 
 
-def _per_network(values: Param | Sequence[float], k: int, name: str) -> torch.Tensor:
-    """(K,) float64 values of a shared or per-network parameter."""
-    t = torch.as_tensor(values, dtype=torch.float64).detach().cpu()
-    if t.ndim == 0:
-        t = t.expand(k)
-    if t.shape != (k,):
-        raise ValueError(f"{name} has shape {tuple(t.shape)}; a population of {k} networks "
-                         f"takes a float or one value per network ({k},)")
-    return t
-
-
 class PopulationRNN(NoisyRNN):
     """K :class:`~noisyrnn.core.cell.NoisyRNN` of one shape trained as one model.
 
@@ -95,7 +87,7 @@ class PopulationRNN(NoisyRNN):
 
     # -- layers and shapes ------------------------------------------------------------------
     def _register_alpha(self, alphas) -> None:
-        a = _per_network(list(alphas), self.k, "alphas")
+        a = per_network(list(alphas), self.k, "alphas")
         if not bool(((a > 0) & (a <= 1)).all()):
             raise ValueError(f"alphas={a.tolist()} must lie in (0, 1]")
         # float32 like a single network's buffer, so float(alpha[k]) is the same number
@@ -116,7 +108,7 @@ class PopulationRNN(NoisyRNN):
         """A float when every network shares the value (the single network's code path);
         else a (K, 1, 1) column. 1 − x is taken in float64 before the cast, as the single
         network takes it of a Python float."""
-        v = _per_network(values, self.k, name)
+        v = per_network(values, self.k, name)
         if bool((v == v[0]).all()):
             x = float(v[0])
             return 1.0 - x if one_minus else x
@@ -153,9 +145,6 @@ class PopulationRNN(NoisyRNN):
 
     def _hidden_from_time_major(self, hidden: torch.Tensor) -> torch.Tensor:
         return hidden.permute(1, 2, 0, 3)
-
-    def drift(self, *args, **kwargs):
-        raise NotImplementedError("take a network out with PopulationRNN.network(k) for its drift")
 
     # -- stacking -----------------------------------------------------------------------------
     @classmethod

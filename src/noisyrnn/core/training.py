@@ -93,16 +93,30 @@ def _format_metrics(values: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.5g}" for k, v in values.items())
 
 
+def _shared(cfgs, key: str, default=None):
+    values = {getattr(c, key, default) for c in cfgs}
+    if len(values) != 1:
+        raise ValueError(f"training.{key} must be the same for every network of a population, "
+                         f"got {sorted(values)}")
+    return values.pop()
+
+
+def _optimiser_choice(cfgs) -> tuple[str, float]:
+    """The optimiser the loop settings name ("adam" by default) and SGD's momentum, the same
+    for every network."""
+    name = _shared(cfgs, "optimizer", "adam")
+    if name not in OPTIMISERS:
+        raise ValueError(f"training.optimizer={name!r} is not one of {', '.join(OPTIMISERS)}")
+    return name, float(_shared(cfgs, "momentum", 0.0))
+
+
 def _torch_optimiser(model: NoisyRNN, cfg) -> torch.optim.Optimizer:
-    """torch's Adam (default) or SGD, as the loop settings name them."""
-    name = getattr(cfg, "optimizer", "adam")
+    """torch's Adam or SGD, as the loop settings name them."""
+    name, momentum = _optimiser_choice([cfg])
     wd = float(getattr(cfg, "weight_decay", 0.0))
-    if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=wd)
     if name == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=wd,
-                               momentum=float(getattr(cfg, "momentum", 0.0)))
-    raise ValueError(f"training.optimizer={name!r} is not one of {', '.join(OPTIMISERS)}")
+        return torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=wd, momentum=momentum)
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=wd)
 
 
 def train(
@@ -212,23 +226,12 @@ class PopulationObjective(Protocol):
         ...
 
 
-def _shared(cfgs, key: str, default=None):
-    values = {getattr(c, key, default) for c in cfgs}
-    if len(values) != 1:
-        raise ValueError(f"training.{key} must be the same for every network of a population, "
-                         f"got {sorted(values)}")
-    return values.pop()
-
-
 def _optimiser(model, cfgs):
-    name = _shared(cfgs, "optimizer", "adam")
-    if name not in OPTIMISERS:
-        raise ValueError(f"training.optimizer={name!r} is not one of {', '.join(OPTIMISERS)}")
+    name, momentum = _optimiser_choice(cfgs)
     lr = [float(c.lr) for c in cfgs]
     wd = [float(getattr(c, "weight_decay", 0.0)) for c in cfgs]
     if name == "sgd":
-        return OPTIMISERS[name](model.parameters(), lr, momentum=_shared(cfgs, "momentum", 0.0),
-                                weight_decay=wd)
+        return OPTIMISERS[name](model.parameters(), lr, momentum=momentum, weight_decay=wd)
     return OPTIMISERS[name](model.parameters(), lr, weight_decay=wd)
 
 

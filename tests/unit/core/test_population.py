@@ -276,6 +276,21 @@ def test_stack_and_network_round_trip_and_shape_errors():
         pop(u, code, StepParams(b_a=torch.tensor([0.1, 0.2, 0.3])))
 
 
+def test_population_drift_is_each_networks_drift():
+    # 8 states x N = 16: above torch's size where bmm and mm switch to a naive loop (< 400
+    # multiply-adds per product), so both take the same gemm
+    cfg = ModelConfig(n_hidden=16, adaptation_site="outside")
+    nets = [build_model(2, 3, 3, cfg, a, seed=s) for a, s in ((0.2, 1), (1.0, 2), (0.5, 3))]
+    pop = PopulationRNN.stack(nets)
+    r = torch.randn(3, 8, 16, generator=torch.Generator().manual_seed(0))
+    b_a, lam = [0.0, 0.3, 0.5], [1.0, 0.7, 0.5]
+    for velocity in ("terminal", "first_step"):
+        got = pop.drift(r, b_a=torch.tensor(b_a), lambda_v=torch.tensor(lam), velocity=velocity)
+        for j, net in enumerate(nets):
+            want = net.drift(r[j], b_a=b_a[j], lambda_v=lam[j], velocity=velocity)
+            assert torch.equal(got[j], want), (velocity, j)
+
+
 # ----------------------------------------------------------------------------- packing
 def test_chunks_and_group_sizes_by_hand():
     assert packing.chunks(range(9), 4) == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]

@@ -6,6 +6,7 @@
 #   make figures TARGET=fig3_adaptation      one figure (and what it needs)
 #   make smoke                      the whole DAG at smoke scale, minutes
 #   make report                     results/report.html (after a run, same CONFIG)
+#   make validate-box               train the default box network for every seed, print its decoded error
 #   make crate                      results/ro-crate-metadata.json: the run's provenance as a Workflow Run RO-Crate
 #   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png
 
@@ -33,7 +34,7 @@ TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 TORCH_INDEX ?=
 CORES_FLAG := $(if $(CORES),--cores $(CORES),)
 
-.PHONY: help venv test test-fast figures smoke report lint clean audit crate
+.PHONY: help venv test test-fast figures smoke report lint clean audit crate validate-box
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -71,6 +72,10 @@ report: venv
 lint: venv
 	$(SNAKEMAKE) --lint --configfile=$(CONFIG)
 	$(VENV)/bin/snakefmt --check Snakefile rules/
+
+# VALIDATE_ARGS: e.g. --seeds 0 --configfile config/smoke.yaml (validation/box_learns.py --help)
+validate-box: venv
+	$(PY) validation/box_learns.py $(VALIDATE_ARGS)
 
 audit: venv
 	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/replay/figures/fig2_leakage.png"; exit 2; }

@@ -41,6 +41,9 @@ class ModelConfig(Section):
     adaptation_site: str = "inside"  # inside | outside phi (reconstructed)
     bias: bool = False  # recurrent bias b (predecessor: off)
     encoder_bias: bool = True  # so a start at the origin is not r0 = 0 (reconstructed)
+    # Predecessor: no readout bias. With one, its initial values (~±1/sqrt(N)) dwarf a softmax
+    # place code (mean 1/n_cells), so a top-k decode picks cells by their bias and never learns.
+    readout_bias: bool = False
 
     def __post_init__(self):
         checks = {
@@ -116,7 +119,7 @@ class NoisyRNN(nn.Module):
         self.n_in, self.n_code, self.n_out = n_in, n_code, n_out
         self._register_alpha(alpha)
         self.encoder = self._linear(n_code, n, cfg.encoder_bias) if n_code > 0 else None
-        self.readout = self._linear(n, n_out, True)
+        self.readout = self._linear(n, n_out, cfg.readout_bias)
         if cfg.cell == "rnn":
             self.W = self._linear(n, n, cfg.bias)
             self.U = self._linear(n_in, n, False)

@@ -391,3 +391,47 @@ def test_masks_fraction(k):
     a = tasks.input_mask_torch(8, 10, "bernoulli", k, torch.Generator().manual_seed(3))
     b = tasks.input_mask_torch(8, 10, "bernoulli", k, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
+
+
+# ---------------------------------------------------------------- network input and fresh paths
+def test_input_units_displacement_is_the_position_step_and_velocity_is_stored():
+    cfg = TaskConfig(name="tmaze", n_train=6, n_test=4, seq_len=9)
+    ds = tasks.generate(cfg, seed=2)
+    assert ds.attrs["gen_input_units"] == "displacement"
+    pos, inp = tasks.split_arrays(ds, "train")
+    # the predecessor feeds x[t+1] - x[t] (m per step): exactly the difference of the positions
+    np.testing.assert_array_equal(inp, pos[:, 1:] - pos[:, :-1])
+    np.testing.assert_allclose(inp, ds["velocity"].values[:6] * cfg.dt, rtol=1e-5, atol=1e-7)
+    vds = tasks.generate(dataclasses.replace(cfg, input_units="velocity"), seed=2)
+    _, vinp = tasks.split_arrays(vds, "train")
+    np.testing.assert_array_equal(vinp, vds["velocity"].values[:6])
+    # a dataset written before the key existed fed velocity, and still does
+    del vds.attrs["gen_input_units"]
+    np.testing.assert_array_equal(tasks.split_arrays(vds, "train")[1], vinp)
+    with pytest.raises(ValueError, match="input_units"):
+        TaskConfig(name="box", input_units="m/s")
+
+
+def test_task_config_round_trips_through_the_dataset(tmp_path):
+    cfg = TaskConfig(name="box", n_train=5, n_test=3, seq_len=6, n_place_cells=8, wall_slow=0.5,
+                     box_clip=False, input_units="velocity")
+    ds = tasks.generate(cfg, seed=0)
+    ds.to_netcdf(tmp_path / "b.nc")
+    with xr.open_dataset(tmp_path / "b.nc") as back:
+        assert tasks.task_config(back) == cfg
+
+
+@pytest.mark.parametrize("name", ["box", "tmaze", "triangle"])
+def test_fresh_paths_are_the_generator_s_paths(name):
+    """Online batches come from the dataset's own generator: drawn from the same stream they are
+    the dataset's trials (after the box's centres, which online training keeps)."""
+    cfg = TaskConfig(name=name, n_train=7, n_test=3, seq_len=12, n_place_cells=16)
+    ds = tasks.generate(cfg, seed=5)
+    rng = np.random.default_rng(5)
+    if name == "box":
+        rng.uniform(-1.1, 1.1, size=(16, 2))  # the centres are drawn first
+    pos, vel = tasks.sample_paths(cfg, 10, rng)
+    np.testing.assert_array_equal(pos, ds["position"].values)
+    np.testing.assert_array_equal(vel, ds["velocity"].values)
+    again = tasks.sample_paths(cfg, 10, np.random.default_rng(6))[0]
+    assert not np.array_equal(again, pos)

@@ -39,8 +39,9 @@ def _train(tmp, cfg, grouping):
     return outputs
 
 
-def test_a_network_is_the_same_bytes_in_any_group(tmp_path):
-    cfg = _config()
+@pytest.mark.parametrize("data", ["stored", "online"])
+def test_a_network_is_the_same_bytes_in_any_group(tmp_path, data):
+    cfg = _config(data=data)
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     together = _train(tmp_path / "a", cfg, [SEEDS])
     apart = _train(tmp_path / "b", cfg, [[0], [1, 2]])

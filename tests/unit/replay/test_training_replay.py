@@ -141,3 +141,40 @@ def test_replay_out_of_bounds_is_recorded_not_clipped(tmaze):
     pos = out["position"].values
     inside = tasks.in_bounds(info, pos, rcfg.bounds_tolerance)
     np.testing.assert_allclose(out["out_of_bounds"].values, (~inside).mean(-1), atol=1e-6)
+
+
+def test_box_defaults_are_the_predecessor_s(box):
+    """No readout bias and the per-step displacement as input (issue: with velocity in m/s and a
+    readout bias the box network stays at chance)."""
+    assert ModelConfig().readout_bias is False and TaskConfig().input_units == "displacement"
+    cfg = TrainConfig(iterations=1, batch_size=4, n_eval=4)
+    b = PathBatcher(box, cfg, CPU)
+    net = _net(b)
+    assert net.readout.bias is None
+    assert _net(b, readout_bias=True).readout.bias.shape == (64,)
+    batch = b.train_batch(torch.Generator().manual_seed(0), torch.Generator().manual_seed(1))
+    # the input of step t is x[t+1] - x[t] in metres, not m/s
+    torch.testing.assert_close(batch.u[:, 1:], batch.position[:, 1:] - batch.position[:, :-1])
+    # box steps are Rayleigh(0.26π m/s)·dt long (mean b·√(π/2)·dt; walls slow a few)
+    step = torch.linalg.vector_norm(batch.u, dim=-1)
+    assert float(step.mean()) == pytest.approx(0.26 * np.pi * np.sqrt(np.pi / 2) * 0.02, rel=0.3)
+
+
+def test_online_batches_are_fresh_seeded_and_from_the_generator(box):
+    cfg = TrainConfig(iterations=1, batch_size=6, n_eval=4, data="online")
+    b = PathBatcher(box, cfg, CPU)
+    g = lambda s: torch.Generator().manual_seed(s)  # noqa: E731
+    one, two = b.train_batch(g(0), g(1)), b.train_batch(g(0), g(1))
+    torch.testing.assert_close(one.u, two.u)  # same seed, same batch
+    idx = g(0)
+    first, second = b.train_batch(idx, g(1)), b.train_batch(idx, g(1))
+    assert not torch.equal(first.position, second.position)  # a fresh batch every iteration
+    # not rows of the stored split
+    stored = torch.as_tensor(tasks.split_arrays(box, "train")[0][:, 1:])
+    assert not any(torch.equal(first.position[0], s) for s in stored)
+    # paths of the box generator: inside the box, the input is the step of the positions
+    assert float(first.position.abs().max()) <= 1.1
+    torch.testing.assert_close(first.u[:, 1:], first.position[:, 1:] - first.position[:, :-1])
+    torch.testing.assert_close(first.target, tasks.encode(b.info, first.position))
+    with pytest.raises(ValueError, match="training.data"):
+        TrainConfig(data="fresh")

@@ -53,6 +53,9 @@ from ...core.config import Section
 from .nets import TASKS, TRACK_TASKS  # the study's one task list
 
 
+INPUT_UNITS = ("displacement", "velocity")
+
+
 @dataclass(frozen=True)
 class TaskConfig(Section):
     """Generator parameters of one task (SCIENCE.md §2)."""
@@ -81,10 +84,15 @@ class TaskConfig(Section):
     lateral_jitter_tau: float = 0.2  # s, time constant of the smooth (AR(1)) lateral jitter
     jitter_corner_blend: float = 0.05  # m, path distance over which jitter turns at corners
     box_clip: bool = True  # clip box positions into the box (predecessor lets ~1% leave it)
+    # What the network is fed: the per-step displacement x[t+1] - x[t] in m (predecessor), or
+    # the velocity in m/s, dt⁻¹ = 50× larger, whose input drive swamps the start code at init.
+    input_units: str = "displacement"  # displacement | velocity
 
     def __post_init__(self):
         if self.name not in TASKS:
             raise ValueError(f"task name {self.name!r} is not one of {TASKS}")
+        if self.input_units not in INPUT_UNITS:
+            raise ValueError(f"task.input_units={self.input_units!r} is not one of {INPUT_UNITS}")
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,10 @@ __all__ = [
     "task_info",
     "generate",
     "split_arrays",
+    "input_units",
+    "path_input",
+    "task_config",
+    "sample_paths",
     "place_code",
     "encode",
     "code_dim",
@@ -254,12 +266,16 @@ def validate_task_config(cfg: TaskConfig) -> None:
 
 
 def _box_positions(cfg: TaskConfig, n: int, rng: np.random.Generator):
+    half = cfg.box_size / 2.0
+    # Place-cell centres first, from the same generator.
+    centres = rng.uniform(-half, half, size=(cfg.n_place_cells, 2)).astype(np.float32)
+    return _box_walk(cfg, n, rng), {"centres": centres}
+
+
+def _box_walk(cfg: TaskConfig, n: int, rng: np.random.Generator) -> np.ndarray:
     T, dt, half = cfg.seq_len, cfg.dt, cfg.box_size / 2.0
     margin, slow = cfg.wall_margin, cfg.wall_slow
     clip = bool(cfg.box_clip)
-    # Place-cell centres first, from the same generator.
-    centres = rng.uniform(-half, half, size=(cfg.n_place_cells, 2)).astype(np.float32)
-
     pos = np.empty((T + 1, n, 2), dtype=np.float32)
     x = rng.uniform(-half, half, size=n)
     y = rng.uniform(-half, half, size=n)
@@ -297,7 +313,7 @@ def _box_positions(cfg: TaskConfig, n: int, rng: np.random.Generator):
         if lim > half:
             lim = np.nextafter(lim, np.float32(0))
         np.clip(pos, -lim, lim, out=pos)
-    return pos, {"centres": centres}
+    return pos
 
 
 def _ou_and_jitter(cfg: TaskConfig, n: int, mean_speed: float, rng: np.random.Generator):
@@ -515,13 +531,60 @@ def generate(cfg: TaskConfig, seed: int) -> xr.Dataset:
 
 
 def split_arrays(ds: xr.Dataset, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """(position (n, T+1, 2), velocity (n, T, 2)) float32 numpy arrays of one split."""
+    """(position (n, T+1, 2), network input (n, T, 2)) float32 numpy arrays of one split.
+
+    The input is what the dataset's ``input_units`` say the network sees (:func:`path_input`).
+    """
     if split not in ("train", "test"):
         raise ValueError(f"split={split!r} is not one of ('train', 'test')")
     sel = np.asarray(ds["split"].values == split)
     pos = np.asarray(ds["position"].values[sel], dtype=np.float32)
     vel = np.asarray(ds["velocity"].values[sel], dtype=np.float32)
-    return pos, vel
+    return pos, path_input(pos, vel, input_units(ds))
+
+
+def input_units(ds: xr.Dataset) -> str:
+    """The dataset's ``input_units``; datasets written before the key existed fed velocity."""
+    units = str(ds.attrs.get("gen_input_units", "velocity"))
+    if units not in INPUT_UNITS:
+        raise ValueError(f"dataset attribute gen_input_units={units!r} is not one of {INPUT_UNITS}")
+    return units
+
+
+def path_input(position: np.ndarray, velocity: np.ndarray, units: str) -> np.ndarray:
+    """The network's input over each step: the displacement ``x[t+1] − x[t]`` (m), taken from the
+    positions so it is exact, or the stored velocity (m/s)."""
+    if units == "displacement":
+        return np.ascontiguousarray(np.diff(position, axis=1), dtype=np.float32)
+    if units == "velocity":
+        return velocity
+    raise ValueError(f"input_units={units!r} is not one of {INPUT_UNITS}")
+
+
+def task_config(ds: xr.Dataset) -> TaskConfig:
+    """The generator config a dataset was written with (its ``gen_*`` attributes)."""
+    kw = {}
+    for f in fields(TaskConfig):
+        key = f"gen_{f.name}"
+        if key in ds.attrs:
+            v = ds.attrs[key]
+            kw[f.name] = type(f.default)(v.item() if hasattr(v, "item") else v)
+    return TaskConfig(**kw)
+
+
+def sample_paths(cfg: TaskConfig, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` fresh waking paths, (position (n, T+1, 2), velocity (n, T, 2)) float32, drawn as
+    :func:`generate` draws them but without the place-cell centres (online training keeps the
+    dataset's centres, so the code being learned does not move)."""
+    validate_task_config(cfg)
+    if cfg.name == "box":
+        pos_tm = _box_walk(cfg, n, rng)
+    else:
+        pos_tm, _ = _GENERATORS[cfg.name](cfg, n, rng)
+    position = np.ascontiguousarray(pos_tm.transpose(1, 0, 2))
+    velocity = np.diff(position, axis=1)
+    velocity /= np.float32(cfg.dt)
+    return position, velocity
 
 
 # =============================================================================================

@@ -1,7 +1,8 @@
 """The replay study's training objective: path integration from a task dataset (SCIENCE.md §3).
 
-The network gets the (masked) velocity and a start code, and its readout is fitted by MSE to
-the code of the true position. Held-out metrics: the test MSE and the decoded-position error.
+The network gets the (masked) per-step input (the displacement, or the velocity: the task's
+``input_units``) and a start code, and its readout is fitted by MSE to the code of the true
+position. Held-out metrics: the test MSE and the decoded-position error.
 The loops are the shared ones: :class:`PathBatcher` plugs one network into
 :func:`noisyrnn.core.training.train`, :class:`PopulationPathBatcher` a population of networks
 into :func:`noisyrnn.core.training.train_population` (what the train step runs).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import xarray as xr
 
@@ -25,6 +27,9 @@ METRICS = {
     "test_loss": ("MSE on the test split", "1"),
     "position_error": ("mean decoded-position error on the test split", "m"),
 }
+
+
+DATA_MODES = ("stored", "online")
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,13 @@ class TrainConfig(Section):
     tau_a: float = 8.0
     grad_clip: float = 0.0  # 0 = off
     checkpoint_every: int = 0  # iterations; 0 = no checkpoints
+    # stored: batches drawn from the dataset's training split; online: a fresh seeded batch from
+    # the task's generator every iteration (the predecessor's choice).
+    data: str = "stored"
 
     def __post_init__(self):
+        if self.data not in DATA_MODES:
+            raise ValueError(f"training.data={self.data!r} is not one of {DATA_MODES}")
         if self.mask_mode not in ("every_k", "bernoulli"):
             raise ValueError(f"training.mask_mode={self.mask_mode!r} is not one of every_k, bernoulli")
         if self.mask_k < 1:
@@ -82,16 +92,18 @@ class PathBatcher:
         self.cfg = cfg
         self.decode = decode
         self.device = device
-        pos, vel = tasks.split_arrays(ds, "train")
+        self.task_cfg = tasks.task_config(ds)
+        self.units = tasks.input_units(ds)
+        pos, inp = tasks.split_arrays(ds, "train")  # inp: the network input (input_units)
         self.position = torch.as_tensor(pos, device=device)
-        self.velocity = torch.as_tensor(vel, device=device)
-        tpos, tvel = tasks.split_arrays(ds, "test")
+        self.input = torch.as_tensor(inp, device=device)
+        tpos, tinp = tasks.split_arrays(ds, "test")
         n_eval = min(cfg.n_eval, tpos.shape[0])
         self.test_position = torch.as_tensor(tpos[:n_eval], device=device)
-        self.test_velocity = torch.as_tensor(tvel[:n_eval], device=device)
+        self.test_input = torch.as_tensor(tinp[:n_eval], device=device)
         if self.position.shape[0] == 0 or n_eval == 0:
             raise ValueError("dataset has an empty train or test split")
-        self.n_in = self.velocity.shape[-1]
+        self.n_in = self.input.shape[-1]
         self.n_code = tasks.code_dim(self.info)
         self.n_out = self.n_code
 
@@ -101,24 +113,34 @@ class PathBatcher:
         other.cfg = cfg
         return other
 
-    def _make(self, pos, vel, mask_gen) -> Batch:
-        b, t = vel.shape[:2]
+    def _make(self, pos, inp, mask_gen) -> Batch:
+        b, t = inp.shape[:2]
         mask = tasks.input_mask(b, t, self.cfg.mask_mode, self.cfg.mask_k, mask_gen)
-        mask = torch.as_tensor(mask, device=vel.device, dtype=vel.dtype)
+        mask = torch.as_tensor(mask, device=inp.device, dtype=inp.dtype)
         return Batch(
-            u=vel * mask[..., None],
+            u=inp * mask[..., None],
             code0=tasks.encode(self.info, pos[:, 0]),
             target=tasks.encode(self.info, pos[:, 1:]),
             position=pos[:, 1:],
         )
 
     def train_batch(self, index_gen: torch.Generator, mask_gen: torch.Generator) -> Batch:
+        if self.cfg.data == "online":
+            return self._make(*self._fresh_paths(index_gen), mask_gen)
         idx = torch.randint(self.position.shape[0], (self.cfg.batch_size,), generator=index_gen)
         idx = idx.to(self.device)
-        return self._make(self.position[idx], self.velocity[idx], mask_gen)
+        return self._make(self.position[idx], self.input[idx], mask_gen)
+
+    def _fresh_paths(self, index_gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        # The generator is numpy; seeding it from the network's own index stream keeps a run
+        # reproducible and a network's batches the same alone or in a population.
+        seed = int(torch.randint(2**62, (1,), generator=index_gen).item())
+        pos, vel = tasks.sample_paths(self.task_cfg, self.cfg.batch_size, np.random.default_rng(seed))
+        u = tasks.path_input(pos, vel, self.units)
+        return torch.as_tensor(pos, device=self.device), torch.as_tensor(u, device=self.device)
 
     def test_batch(self, mask_gen: torch.Generator) -> Batch:
-        return self._make(self.test_position, self.test_velocity, mask_gen)
+        return self._make(self.test_position, self.test_input, mask_gen)
 
     def loss(self, model: NoisyRNN, params: StepParams, generators: dict) -> torch.Tensor:
         batch = self.train_batch(generators["index"], generators["mask"])

@@ -80,11 +80,11 @@ STAT_META = {
 def waking_hidden(model: NoisyRNN, ds: xr.Dataset, n: int, seed: int) -> np.ndarray:
     """Hidden states (trial, time, N) of the network path-integrating test paths, noise on."""
     info = tasks.task_info(ds)
-    pos, vel = tasks.split_arrays(ds, "test")
-    pos, vel = torch.as_tensor(pos[:n]), torch.as_tensor(vel[:n])
+    pos, inp = tasks.split_arrays(ds, "test")  # inp: what the network was trained on
+    pos, inp = torch.as_tensor(pos[:n]), torch.as_tensor(inp[:n])
     device = next(model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed)
-    _, r = model(vel.to(device), tasks.encode(info, pos[:, 0].to(device)),
+    _, r = model(inp.to(device), tasks.encode(info, pos[:, 0].to(device)),
                  StepParams(noise_std=model.cfg.sigma_train), generator=gen, return_hidden=True)
     return r.cpu().numpy()
 

@@ -28,6 +28,9 @@ STATS_VARS = (
     "msd_exponent",
     "coverage",
     "entropy",
+    "coverage_pooled",
+    "entropy_pooled",
+    "frac_off_support",
     "wasserstein",
     "kde_kl",
     "frac_diverged",
@@ -97,7 +100,9 @@ def make_fake_stats(
     ``nan_variants``: (b_a, λ_v) pairs that "diverge" (NaN stats, frac_diverged = 1).
     ``waking_dim``: time dim of ``waking_example`` ("time" per the contract, "waking_time" as
     pipeline.compute_stats writes it); ``ref_examples``: add ``ref_example_position``
-    (net, sampler, example, ref_time, space) as pipeline.compute_stats does.
+    (net, variant, sampler, example, ref_time, space) as pipeline.compute_stats does.
+    ``ref_<stat>`` (seed, net, variant, sampler): the variant's value × 1 (overdamped) and × 1.3
+    (underdamped), so a figure that reads the wrong variant or sampler draws different numbers.
     Non-replayed networks (not α = 0.2, k = 1) have NaN replay statistics, as in the pipeline.
     """
     nets = _nets(task, regimes, alphas, mask_k)
@@ -123,6 +128,9 @@ def make_fake_stats(
         "msd_exponent": 1.0 + 0.5 * (1 - vl) + eps,
         "coverage": np.clip(0.3 + adapt_coverage * vb + momentum_coverage * (1 - vl) + eps, 0, 1),
         "entropy": np.clip(0.5 + adapt_entropy * vb + eps, 0, 1),
+        "coverage_pooled": np.clip(0.6 + adapt_coverage * vb + eps, 0, 1),
+        "entropy_pooled": np.clip(0.7 + adapt_entropy * vb + eps, 0, 1),
+        "frac_off_support": 0.02 + 0 * eps,
         "wasserstein": 0.2 - 0.05 * vb + eps,
         "kde_kl": 1.0 - 0.2 * vb + eps,
         "frac_diverged": np.zeros((S, N, V)) + 0 * eps,
@@ -163,11 +171,12 @@ def make_fake_stats(
     data["waking_step_length"] = (("seed",), waking)
     ref = {}
     for st in REF_STATS:
-        fin = np.isfinite(out[st][:, :, 0]).any(axis=0)
-        base_ref = np.where(fin, np.nanmean(np.where(fin, out[st][:, :, 0], 0.0), axis=0), 0.0)
-        vals = np.stack([np.broadcast_to(base_ref, (S, N)) * f for f in (1.0, 1.3)], axis=-1)
-        vals = vals + noise * sgn[:, :, :1]
-        ref[f"ref_{st}"] = (("seed", "net", "sampler"), np.where(replayed[:, :, :1], vals, np.nan))
+        fin = np.isfinite(out[st]).any(axis=0)  # (N, V)
+        base_ref = np.where(fin, np.nanmean(np.where(fin, out[st], 0.0), axis=0), 0.0)
+        vals = np.stack([np.broadcast_to(base_ref, (S, N, V)) * f for f in (1.0, 1.3)], axis=-1)
+        vals = vals + noise * sgn[..., None]
+        ref[f"ref_{st}"] = (("seed", "net", "variant", "sampler"),
+                            np.where(replayed[..., None], vals, np.nan))
     data.update(ref)
     data["tv_score_gap"] = (("seed", "net"), np.where(replayed[:, :, 0], 0.3 + noise * sgn[:, :, 0], np.nan))
 
@@ -185,8 +194,8 @@ def make_fake_stats(
     wk = np.stack([np.stack([np.sin(3 * t + e), t], -1) for e in range(n_examples)])
     data["waking_example"] = (("example", waking_dim, "space"), wk)
     if ref_examples:
-        rex = np.stack([ex[:, 0], 1.5 * ex[:, 0]], axis=1)  # (net, sampler, example, time, space)
-        data["ref_example_position"] = (("net", "sampler", "example", "ref_time", "space"), rex)
+        rex = np.stack([ex, 1.5 * ex], axis=2)  # (net, variant, sampler, example, time, space)
+        data["ref_example_position"] = (("net", "variant", "sampler", "example", "ref_time", "space"), rex)
 
     coords = {
         "seed": np.arange(S),

@@ -23,8 +23,8 @@ STEPS = 12  # replay steps: trajectories have STEPS + 1 points, reach is censore
 NETS = ["a1_k1_m0", "a1_k2_m0", "a0.2_k1_m0", "a0.2_k2_m0", "a0.2_k1_m1"]
 REPLAYED = ["a0.2_k1_m0", "a0.2_k1_m1"]
 POSITION_STATS = ("step_length", "compression_ratio", "reach_median", "reach_rmst",
-                  "reach_fraction", "msd_exponent", "coverage", "entropy", "wasserstein",
-                  "kde_kl", "step_autocorr")
+                  "reach_fraction", "msd_exponent", "coverage", "entropy", "coverage_pooled",
+                  "entropy_pooled", "frac_off_support", "wasserstein", "kde_kl", "step_autocorr")
 
 
 def _tiny_config() -> dict:
@@ -137,7 +137,9 @@ def _planted_positions(n_var: int, n_traj: int) -> tuple[np.ndarray, dict]:
     pos[3, : n_traj // 2], pos[3, n_traj // 2:] = arm, stem_mid
     # Kaplan-Meier: all reach at 9 -> median 9, RMST 9; half at 9, half censored at 12 ->
     # RMST = 9 + 0.5 * (12 - 9) = 10.5
+    # every planted point lies on the track: nothing is off-support
     expected = {"step_length": [0.02, 0.05, 0.04, 0.04], "reach_fraction": [0, 0, 1, 0.5],
+                "frac_off_support": [0, 0, 0, 0],
                 "reach_rmst": [STEPS, STEPS, 9, 10.5], "reach_median": [np.inf, np.inf, 9, None]}
     return pos, expected
 

@@ -41,14 +41,14 @@ def _check(fig, n_axes):
         plt.close(fig)
 
 
-# expected axes: fig1 9; fig2 3 + 2 nk; fig3 per task 3*regimes+4; fig4 4/task; fig5 4*regimes + 4 bars;
+# expected axes: fig1 9; fig2 3 + 2 nk; fig3 per task 3*regimes+4; fig4 4/task; fig5 8*regimes + 4 bars;
 # fig6 4/task + 1
 EXPECTED_FULL = {
     "fig1_tasks": 9,
     "fig2_leakage": 3 + 2 * NK,
     "fig3_adaptation": 3 * (3 * 2 + 4),
     "fig4_momentum": 3 * 4,
-    "fig5_placecells": (4 + 2) * 2 + 4,  # 4 variants + 2 sampler examples per regime, 4 bar panels
+    "fig5_placecells": (4 + 4) * 2 + 4,  # per regime 4 variants + their 4 matched samplers, 4 bar panels
     "fig6_langevin": 3 * 4 + 1,
 }
 
@@ -125,3 +125,22 @@ def test_draw_writes_pdf_png(tmp_path, full):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(KeyError):
         figures.draw("nope", paths, str(pdf), str(png), prov)
+
+
+def test_each_variant_is_compared_with_its_own_matched_sampler():
+    """ref_matrix reads, per variant, that variant's reference and the sampler matched to its
+    friction: overdamped at λ_v = 1, underdamped with momentum."""
+    ds = make_fake_stats("box", **KW)
+    assert figures.matched_sampler(1.0) == "overdamped"
+    assert figures.matched_sampler(0.5) == "underdamped"
+    net = 0
+    # KW variants, b_a outer, λ_v inner: (0, 1), (0, .5), (.3, 1), (.3, .5), (1, 1), (1, .5)
+    picks = {1: "underdamped", 2: "overdamped", 5: "underdamped"}
+    got = figures.ref_matrix(ds, "coverage", net, list(picks))
+    for j, (vi, q) in enumerate(picks.items()):
+        want = ds["ref_coverage"].values[:, net, vi, ["overdamped", "underdamped"].index(q)]
+        np.testing.assert_array_equal(got[:, j], want)
+    # the fake reference differs between samplers (× 1 vs × 1.3) and between variants, so a
+    # wrong pick would not pass
+    assert not np.allclose(got[:, 0], ds["ref_coverage"].values[:, net, 1, 0])
+    assert not np.allclose(got[:, 2], ds["ref_coverage"].values[:, net, 4, 1])

@@ -13,7 +13,9 @@ empty bars and panels note
 the fraction of diverged replays; a task absent from the run gets a labelled placeholder.
 Replay panels use the replayed network of each regime (α = ``leaky_alpha``, k = 1; regime m0 =
 modifiers at replay only, m1 = modifiers in training too). Variants are matched by nearest
-(b_a, λ_v) (:func:`select_variant`).
+(b_a, λ_v) (:func:`select_variant`). Reference Langevin samplers are matched per variant (its own
+fitted step, friction and temperature); a variant is compared with its matched sampler
+(:func:`matched_sampler`: overdamped at λ_v = 1, underdamped with momentum).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ __all__ = [
     "select_variant",
     "select_net",
     "variant_index",
+    "matched_sampler",
+    "ref_matrix",
 ]
 
 TRACKS = TRACK_TASKS
@@ -64,7 +68,7 @@ TASK_SHORT = {"tmaze": "T-maze", "triangle": "Triangle", "box": "Box"}
 REGIME_LABELS = {"m0": "m0: modifiers at replay only", "m1": "m1: modifiers in training"}
 REGIME_STYLE = {"m0": "-", "m1": "--"}
 SAMPLER_LABELS = {"overdamped": "overdamped Langevin", "underdamped": "underdamped Langevin"}
-SAMPLER_SHORT = {"overdamped": "ref. overdamped", "underdamped": "ref. underdamped"}
+REF_BAR = {"overdamped": "ref. overd.", "underdamped": "ref. underd."}
 MISSING_TASK = "{task}: not in this run\n(no statistics file)"
 
 STAT_LABELS = {
@@ -74,8 +78,11 @@ STAT_LABELS = {
     "reach_median": "median reach time (steps)",
     "reach_rmst": "restricted mean reach time (steps)",
     "reach_fraction": "fraction reaching target",
-    "coverage": "coverage (fraction of bins)",
-    "entropy": "occupancy entropy (normalised)",
+    "coverage": "coverage per trajectory (fraction of bins)",
+    "entropy": "occupancy entropy per trajectory (normalised)",
+    "coverage_pooled": "coverage of all trajectories pooled (fraction of bins)",
+    "entropy_pooled": "occupancy entropy of all trajectories pooled (normalised)",
+    "frac_off_support": "fraction of decoded points off the environment",
     "wasserstein": "Wasserstein to waking (m)",
     "drift_score_cosine": "drift–score cosine",
     "fitted_eps": "fitted Langevin step ε",
@@ -130,12 +137,32 @@ def seed_matrix(ds: xr.Dataset, var: str, net: int, variants: Sequence[int]) -> 
     return np.repeat(v[:, None], len(variants), axis=1)
 
 
-def ref_matrix(ds: xr.Dataset, stat: str, net: int) -> np.ndarray:
-    """``ref_<stat>`` at one net, shape (seed, sampler); NaN (2 samplers) if absent."""
+def matched_sampler(lambda_v: float) -> str:
+    """The reference sampler a variant is compared with: the momentum cell is an underdamped
+    sampler, the cell without momentum (λ_v = 1) an overdamped one (the two coincide in law there)."""
+    return "overdamped" if np.isclose(float(lambda_v), 1.0) else "underdamped"
+
+
+def ref_matrix(ds: xr.Dataset, stat: str, net: int, variants: Sequence[int]) -> np.ndarray:
+    """``ref_<stat>`` at one net of the sampler matched to each given variant (each variant's own
+    reference, :func:`matched_sampler`), shape (seed, len(variants)); NaN if absent."""
     name = f"ref_{stat}"
-    if name not in ds.data_vars:
-        return np.full((ds.sizes.get("seed", 1), max(ds.sizes.get("sampler", 2), 1)), np.nan)
-    return np.asarray(ds[name].isel(net=net).transpose("seed", "sampler").values, float)
+    n_seed = ds.sizes.get("seed", 1)
+    if name not in ds.data_vars or "sampler" not in ds[name].dims:
+        return np.full((n_seed, len(variants)), np.nan)
+    names = samplers(ds)
+    da = ds[name].isel(net=net)
+    cols = []
+    for vi in variants:
+        q = matched_sampler(float(ds["lambda_v"].values[vi]))
+        if q not in names:
+            cols.append(np.full(n_seed, np.nan))
+            continue
+        d = da.isel(sampler=names.index(q))
+        if "variant" in d.dims:
+            d = d.isel(variant=vi)
+        cols.append(np.asarray(d.transpose("seed").values, float))
+    return np.stack(cols, axis=1)
 
 
 def samplers(ds: xr.Dataset) -> list[str]:
@@ -430,8 +457,8 @@ def build_fig3_adaptation(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
                 ex, vlab = _example(ds, net, b, 1.0)
                 _paths(ax, ex, background=wake, title=f"{TASK_SHORT[task]} {reg}\n{vlab}")
         titles = {
-            "coverage": "coverage",
-            "entropy": "occupancy entropy",
+            "coverage": "coverage per trajectory",
+            "entropy": "occupancy entropy per trajectory",
             "step_length": "speed (step length)",
             "step_autocorr": "step autocorrelation, lag 1",
         }
@@ -472,7 +499,7 @@ def build_fig4_momentum(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None =
         "compression_ratio": "compression ratio",
         "reach_rmst": "reach time (KM restricted mean)",
         "reach_fraction": "fraction reaching target",
-        "coverage": "exploration (coverage)",
+        "coverage": "exploration (coverage per trajectory)",
     }
     for r, task in enumerate(TASKS):
         ds = stats.get(task)
@@ -526,22 +553,41 @@ def build_fig4_momentum(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None =
 
 
 def _variants_vs_samplers(ds, nets, stat, variants):
-    """(seed, 4 variants + samplers, regimes) matrix of ``stat`` and ``ref_<stat>``."""
+    """(seed, 2 · variants, regimes) matrix of ``stat`` with, after each variant, ``ref_<stat>``
+    of the reference sampler matched to that variant; and the bar labels."""
     vidx = [variant_index(ds, b, lv) for _, b, lv in variants]
     cols = []
     for _, net in nets:
         rnn = seed_matrix(ds, stat, net, vidx)
-        ref = ref_matrix(ds, stat, net)
-        cols.append(np.concatenate([rnn, ref], axis=1))
-    return np.stack(cols, axis=-1)
+        ref = ref_matrix(ds, stat, net, vidx)
+        cols.append(np.stack([rnn, ref], axis=2).reshape(rnn.shape[0], -1))  # rnn, ref alternating
+    labels = []
+    for (name, _, _), vi in zip(variants, vidx):
+        q = matched_sampler(float(ds["lambda_v"].values[vi]))
+        labels += [name, REF_BAR.get(q, q)]  # the sampler bar follows its variant's bar
+    return np.stack(cols, axis=-1), labels
+
+
+def _ref_example(ds: xr.Dataset, net: int, b_a: float, lambda_v: float) -> tuple[np.ndarray | None, str]:
+    """Example trajectories of the sampler matched to (net, nearest variant), and its label."""
+    vi = variant_index(ds, b_a, lambda_v)
+    q = matched_sampler(float(ds["lambda_v"].values[vi]))
+    names = samplers(ds)
+    if "ref_example_position" not in ds.data_vars or q not in names:
+        return None, SAMPLER_LABELS.get(q, q)
+    da = ds["ref_example_position"].isel(net=net, sampler=names.index(q))
+    if "variant" in da.dims:
+        da = da.isel(variant=vi)
+    return _finite_or_none(da.transpose("example", ..., "space").values), SAMPLER_LABELS.get(q, q)
 
 
 def build_fig5_placecells(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None = None) -> Figure:
     """Box task: decoded example replays of leaky, +adaptation, +momentum, +both (one row per
-    regime; plus the reference samplers' examples when ``ref_example_position`` is present) and
-    bars of step length (top-k and, if present, centroid decode), coverage and Wasserstein
-    distance for the 4 variants and the 2 reference samplers (hue = regime). Axes: 4·n_regimes
-    (+2·n_regimes sampler examples) + 3 or 4 bar panels; 1 if box is absent."""
+    regime; when ``ref_example_position`` is present, a second row per regime with the examples
+    of the reference sampler matched to each variant) and bars of step length (top-k and, if
+    present, centroid decode), coverage per trajectory and Wasserstein distance for the 4
+    variants, each followed by its matched reference sampler (hue = regime). Axes: 4·n_regimes
+    (×2 with sampler examples) + 3 or 4 bar panels; 1 if box is absent."""
     cfg = _cfg(cfg)
     ds = stats.get("box")
     if ds is None:
@@ -552,35 +598,28 @@ def build_fig5_placecells(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
     nets = replay_nets(ds, cfg)
     variants = named_variants(cfg)
     has_ref_ex = "ref_example_position" in ds.data_vars
-    n_ex = 4 + (2 if has_ref_ex else 0)
+    rows_per_reg = 2 if has_ref_ex else 1
+    n_ex = len(variants)
     bar_stats = (
         ["step_length"]
         + (["step_length_smooth"] if "step_length_smooth" in ds.data_vars else [])
         + ["coverage", "wasserstein"]
     )
-    n_rows_ex = max(len(nets), 1)
-    fig = _new_figure(max(2.4 * n_ex, 10.0), 3.0 * (n_rows_ex + 1) + 0.8)
+    n_rows_ex = max(len(nets) * rows_per_reg, 1)
+    fig = _new_figure(max(2.6 * n_ex, 12.0), 3.0 * (n_rows_ex + 1) + 0.8)
     top, bottom = fig.subfigures(2, 1, height_ratios=[n_rows_ex, 1.15])
     wake = _waking(ds)
     for r, (reg, net) in enumerate(nets):
         for i, (name, b, lv) in enumerate(variants):
-            ax = top.add_subplot(n_rows_ex, n_ex, r * n_ex + i + 1)
+            ax = top.add_subplot(n_rows_ex, n_ex, rows_per_reg * r * n_ex + i + 1)
             ex, vlab = _example(ds, net, b, lv)
             _paths(ax, ex, background=wake, title=f"{reg} {name}\n({vlab})")
-        if has_ref_ex:
-            for i, s in enumerate(samplers(ds)):
-                ax = top.add_subplot(n_rows_ex, n_ex, r * n_ex + 5 + i)
-                ex = (
-                    ds["ref_example_position"]
-                    .isel(net=net, sampler=i)
-                    .transpose("example", ..., "space")
-                    .values
-                )
-                title = f"{reg} reference sampler\n{SAMPLER_LABELS.get(s, s)}"
-                _paths(ax, _finite_or_none(ex), background=wake, title=title)
+            if has_ref_ex:
+                ax = top.add_subplot(n_rows_ex, n_ex, (rows_per_reg * r + 1) * n_ex + i + 1)
+                ex, qlab = _ref_example(ds, net, b, lv)
+                _paths(ax, ex, background=wake, title=f"{reg} {qlab}\nmatched to {name}")
     if not nets:
         plotting.mark_missing(top.add_subplot(1, 1, 1), "no replayed network in box statistics")
-    labels = [name for name, _, _ in variants] + [SAMPLER_SHORT.get(s, s) for s in samplers(ds)]
     note = diverged_text(ds, [n for _, n in nets], [variant_index(ds, b, lv) for _, b, lv in variants])
     for i, stat in enumerate(bar_stats):
         ax = bottom.add_subplot(1, len(bar_stats), i + 1)
@@ -589,7 +628,7 @@ def build_fig5_placecells(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
                 {
                     "step_length": "speed (top-k decode)",
                     "step_length_smooth": "speed (centroid decode)",
-                    "coverage": "exploration (coverage)",
+                    "coverage": "exploration (coverage per trajectory)",
                     "wasserstein": "distance to waking",
                 }[stat],
                 note,
@@ -598,12 +637,12 @@ def build_fig5_placecells(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
         if not nets:
             plotting.mark_missing(ax, "no data")
             continue
-        vals = _variants_vs_samplers(ds, nets, stat, variants)
+        vals, labels = _variants_vs_samplers(ds, nets, stat, variants)
         plotting.bar_ci(ax, labels, vals, hue_labels=[r for r, _ in nets])
         ax.set_ylabel(STAT_LABELS[stat])
     fig.suptitle(
-        "Place cells (box): decoded replay of the four variants vs reference Langevin samplers "
-        "(bars: mean ± 95% CI over seeds)"
+        "Place cells (box): decoded replay of the four variants, each next to the reference "
+        "Langevin sampler matched to it (bars: mean ± 95% CI over seeds)"
     )
     return fig
 
@@ -614,8 +653,9 @@ def build_fig5_placecells(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None
 
 
 def build_fig6_langevin(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None = None) -> Figure:
-    """Per task: drift–score cosine and fitted ε for the four variants (hue = regime); RNN vs
-    reference samplers for speed (compression ratio) and exploration (coverage). Last row:
+    """Per task: drift–score cosine and fitted ε for the four variants (hue = regime); each variant
+    next to its matched reference sampler for speed (compression ratio) and exploration (coverage
+    per trajectory). Last row:
     ``tv_score_gap`` per task. Axes: 4 per present task, 1 per missing task, + 1."""
     cfg = _cfg(cfg)
     variants = named_variants(cfg)
@@ -624,8 +664,8 @@ def build_fig6_langevin(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None =
     panels = (
         ("drift_score_cosine", False, "drift–score alignment"),
         ("fitted_eps", False, "fitted Langevin step ε"),
-        ("compression_ratio", True, "speed: RNN vs samplers"),
-        ("coverage", True, "exploration: RNN vs samplers"),
+        ("compression_ratio", True, "speed: RNN vs matched sampler"),
+        ("coverage", True, "exploration: RNN vs matched sampler"),
     )
     for r, task in enumerate(TASKS):
         ds = stats.get(task)
@@ -642,8 +682,7 @@ def build_fig6_langevin(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None =
                 plotting.mark_missing(ax, f"{stat} not available")
                 continue
             if with_ref:
-                vals = _variants_vs_samplers(ds, nets, stat, variants)
-                labels = [n for n, _, _ in variants] + [SAMPLER_SHORT.get(s, s) for s in samplers(ds)]
+                vals, labels = _variants_vs_samplers(ds, nets, stat, variants)
             else:
                 vidx = [variant_index(ds, b, lv) for _, b, lv in variants]
                 vals = np.stack([seed_matrix(ds, stat, net, vidx) for _, net in nets], axis=-1)

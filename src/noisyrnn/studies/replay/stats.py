@@ -40,6 +40,8 @@ __all__ = [
     "grid_bins",
     "coverage",
     "occupancy_entropy",
+    "off_support_fraction",
+    "per_trajectory_coverage",
     "wasserstein",
     "kde_kl",
     "trajectory_stats",
@@ -56,6 +58,9 @@ class StatsConfig(Section):
     autocorr_max_lag: int = 10
     track_bins: int = 40  # arc-length bins on tracks
     box_bins: int = 20  # per side, box grid
+    # m; a decode farther than this from a track is off-support (bin -1), not a visit to the
+    # nearest bin (reconstructed: waking lateral jitter has std 0.01 m, decoding adds noise)
+    track_support_tolerance: float = 0.1
     wasserstein: str = "sliced"  # exact | sliced
     wasserstein_samples: int = 2000  # subsample size per side
     wasserstein_projections: int = 200
@@ -332,9 +337,10 @@ def _occupancy(bin_ids: Any, n_bins: int, per_trajectory: bool) -> np.ndarray:
 def coverage(bin_ids: Any, n_bins: int, per_trajectory: bool = False):
     """Fraction of the ``n_bins`` occupancy bins visited at least once (dimensionless, [0, 1]).
 
-    ``bin_ids``: int array, −1 (any negative) = invalid / ignored. Pooled over every point of every
-    trajectory (scalar), or with ``per_trajectory=True`` one value per trajectory along the last
-    axis (time). NaN where there is no valid id.
+    ``bin_ids``: int array, −1 (any negative) = missing or off-support, ignored. Pooled over every
+    point of every trajectory (scalar: the union of the trajectories), or with
+    ``per_trajectory=True`` one value per trajectory along the last axis (time). NaN where there
+    is no valid id (see :func:`per_trajectory_coverage` for trajectories that are all off-support).
     """
     c = _occupancy(bin_ids, n_bins, per_trajectory)
     total = c.sum(axis=-1)
@@ -358,6 +364,34 @@ def occupancy_entropy(bin_ids: Any, n_bins: int, per_trajectory: bool = False):
     h = terms.sum(axis=-1) / np.log(n_bins) if n_bins >= 2 else np.full(total.shape[:-1], np.nan)
     out = np.where(total[..., 0] > 0, h, np.nan)
     return float(out) if out.ndim == 0 else out
+
+
+def off_support_fraction(x: Any, bin_ids: Any) -> float:
+    """Fraction of the valid (finite) points of ``x`` whose bin id is negative (off-support).
+
+    ``x``: ``(..., time, space)``; ``bin_ids``: int ``(..., time)``, −1 for points off the
+    environment (and for missing points, which are not counted at all). Pooled over every valid
+    point of every trajectory. This is the mass that :func:`coverage` and
+    :func:`occupancy_entropy` ignore. NaN when there is no valid point.
+    """
+    valid = np.all(np.isfinite(np.asarray(x, dtype=float)), axis=-1)
+    b = np.asarray(bin_ids)
+    if b.shape != valid.shape:
+        raise ValueError(f"bin_ids shape {b.shape} != points shape {valid.shape}")
+    n = int(valid.sum())
+    return float(np.sum(valid & (b < 0)) / n) if n else np.nan
+
+
+def per_trajectory_coverage(x: Any, bin_ids: Any, n_bins: int) -> np.ndarray:
+    """:func:`coverage` of each trajectory (last axis of ``bin_ids`` is time), shape ``(...)``.
+
+    A trajectory with valid (finite) points of which none is on-support visited no bin of the
+    environment: its coverage is 0, not NaN, so leaving the environment cannot raise the mean.
+    Only a trajectory with no valid point at all is NaN (no data).
+    """
+    cov = np.asarray(coverage(bin_ids, n_bins, per_trajectory=True), dtype=float)
+    has_data = np.any(np.all(np.isfinite(np.asarray(x, dtype=float)), axis=-1), axis=-1)
+    return np.where(np.isnan(cov) & has_data, 0.0, cov)
 
 
 def wasserstein(
@@ -505,7 +539,12 @@ def trajectory_stats(
 
     Always: ``step_length`` (m), ``msd_exponent``, ``step_autocorr`` (array over lags
     1..autocorr_max_lag). With ``waking_step``: ``compression_ratio``. With ``bins``
-    (int ids, shape of ``x`` without ``space``) and ``n_bins``: ``coverage``, ``entropy``. With
+    (int ids, shape of ``x`` without ``space``, −1 = off-support or missing) and ``n_bins``
+    (SCIENCE.md §5: per trajectory, then aggregated): ``coverage`` and ``entropy``, the means
+    over trajectories of each trajectory's :func:`coverage` (:func:`per_trajectory_coverage`) and
+    :func:`occupancy_entropy` (NaN trajectories skipped); ``coverage_pooled`` and
+    ``entropy_pooled``, the same of the union of all trajectories' points; and
+    ``frac_off_support`` (:func:`off_support_fraction`). With
     ``targets`` and ``radius`` (tracks) or ``reach_distance`` (box, from each ``x_0``):
     ``reach_median`` (Kaplan–Meier, steps), ``reach_rmst`` (restricted mean, steps) and
     ``reach_fraction``, censored at ``horizon`` (default the last index).
@@ -520,8 +559,13 @@ def trajectory_stats(
     if waking_step is not None:
         out["compression_ratio"] = compression_ratio(out["step_length"], waking_step)
     if bins is not None and n_bins is not None:
-        out["coverage"] = coverage(bins, n_bins)
-        out["entropy"] = occupancy_entropy(bins, n_bins)
+        # Per trajectory first: the union of many short replays covers more than any one replay
+        # does, so the pooled value measures the population, not a replay's exploration.
+        out["coverage"] = _pooled_mean(per_trajectory_coverage(x, bins, n_bins))
+        out["entropy"] = _pooled_mean(occupancy_entropy(bins, n_bins, per_trajectory=True))
+        out["coverage_pooled"] = coverage(bins, n_bins)
+        out["entropy_pooled"] = occupancy_entropy(bins, n_bins)
+        out["frac_off_support"] = off_support_fraction(x, bins)
     times = None
     if targets is not None and radius is not None:
         times = reach_times(x, targets, radius)

@@ -38,7 +38,6 @@ def replay_settings(config: Mapping, wildcards: Any) -> dict:
 
 
 def stats_settings(config: Mapping, wildcards: Any) -> dict:
-    # claims.momentum_lambda_v sets the friction of the reference sampler
     task = wildcard(wildcards, "task")
     return {
         "seeds": config["seeds"],
@@ -46,7 +45,6 @@ def stats_settings(config: Mapping, wildcards: Any) -> dict:
         "replay": section(config, task, "replay"),
         "stats": section(config, task, "stats"),
         "decode": _decode(config, task),
-        "claims": {"momentum_lambda_v": config["claims"]["momentum_lambda_v"]},
     }
 
 

@@ -126,6 +126,7 @@ __all__ = [
     "arc_length",
     "track_length",
     "bin_index",
+    "TRACK_SUPPORT_TOLERANCE",
     "reach_targets",
     "in_bounds",
     "input_mask",
@@ -731,12 +732,25 @@ def arc_length(ds_or_info, positions) -> tuple[np.ndarray, np.ndarray]:
     return s, dist
 
 
-def bin_index(ds_or_info, positions, n_track_bins: int, n_box_bins: int) -> tuple[np.ndarray, int]:
-    """Occupancy bin of each position (...,2) -> (int64 array (...), n_bins); NaN -> -1.
+#: m; default distance from the track beyond which a position is off-support in :func:`bin_index`
+#: (equals ``StatsConfig.track_support_tolerance``'s default, which the statistics pass in).
+TRACK_SUPPORT_TOLERANCE = 0.1
+#: m; slack at the box walls for float32 rounding of the place-cell centres (a top-k decode of
+#: a centre drawn at ±box_size/2 can land ~1e-7 m outside), not a tolerance for real excursions.
+_BOX_EDGE_SLACK = 1e-6
 
-    Tracks: ``n_track_bins`` equal arc-length bins over [0, track_length). Box: an
+
+def bin_index(ds_or_info, positions, n_track_bins: int, n_box_bins: int,
+              track_tolerance: float = TRACK_SUPPORT_TOLERANCE) -> tuple[np.ndarray, int]:
+    """Occupancy bin of each position (...,2) -> (int64 array (...), n_bins); off-support -> -1.
+
+    Tracks: ``n_track_bins`` equal arc-length bins over [0, track_length) of the nearest track
+    point; a position farther than ``track_tolerance`` (m) from the track is off-support (−1),
+    so a decode far off the track is not counted as a visit to its nearest bin. Box: an
     ``n_box_bins`` x ``n_box_bins`` grid over the box, flat index ``ix * n_box_bins + iy`` (so
-    ``counts.reshape(n, n)[ix, iy]``). Positions outside the range fall into the edge bins.
+    ``counts.reshape(n, n)[ix, iy]``); a position outside the box is off-support (−1), points on
+    the walls go in the edge bins. NaN positions are −1 too (callers tell them apart by
+    finiteness, see :func:`stats.off_support_fraction`).
     """
     info = task_info(ds_or_info)
     p = np.asarray(positions, dtype=np.float64)
@@ -747,19 +761,21 @@ def bin_index(ds_or_info, positions, n_track_bins: int, n_box_bins: int) -> tupl
         half = info.box_size / 2.0
         with np.errstate(invalid="ignore"):
             g = np.floor((p + half) / info.box_size * n)
-        nan = np.isnan(g).any(-1)
+            inside = (np.abs(p) <= half + _BOX_EDGE_SLACK).all(-1)  # NaN compares False
         g = np.clip(np.nan_to_num(g), 0, n - 1).astype(np.int64)
         idx = g[..., 0] * n + g[..., 1]
-        return np.where(nan, -1, idx), n * n
+        return np.where(inside, idx, -1), n * n
     n = int(n_track_bins)
     if n < 1:
         raise ValueError(f"n_track_bins={n_track_bins} must be >= 1")
-    s, _ = arc_length(info, p)
-    nan = np.isnan(s)
+    if not track_tolerance >= 0:
+        raise ValueError(f"track_tolerance={track_tolerance} must be >= 0")
+    s, dist = arc_length(info, p)
     with np.errstate(invalid="ignore"):
+        on = dist <= track_tolerance  # NaN compares False
         g = np.floor(np.nan_to_num(s) / track_length(info) * n)
     idx = np.clip(g, 0, n - 1).astype(np.int64)
-    return np.where(nan, -1, idx), n
+    return np.where(on, idx, -1), n
 
 
 def reach_targets(ds_or_info, start) -> np.ndarray:

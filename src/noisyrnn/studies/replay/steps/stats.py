@@ -5,6 +5,7 @@ Figures and claims read the file this step writes, and nothing upstream of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,8 @@ def _keyed(paths: list[str], keys: list[tuple[str, int]], what: str) -> dict[tup
 def _replay_stats(info, pos: np.ndarray, waking: np.ndarray, waking_step: float,
                   scfg: StatsConfig, seed: int) -> dict[str, Any]:
     """All §5 statistics of one variant's trajectories ``pos`` (trial, time, space)."""
-    bins, n_bins = tasks.bin_index(info, pos, scfg.track_bins, scfg.box_bins)
+    bins, n_bins = tasks.bin_index(info, pos, scfg.track_bins, scfg.box_bins,
+                                   track_tolerance=scfg.track_support_tolerance)
     kw: dict[str, Any] = {}
     if info.task == "box":
         kw["reach_distance"] = scfg.box_reach_distance
@@ -55,7 +57,8 @@ def _replay_stats(info, pos: np.ndarray, waking: np.ndarray, waking_step: float,
 
 
 SCALAR_STATS = ("step_length", "compression_ratio", "reach_median", "reach_rmst", "reach_fraction",
-                "msd_exponent", "coverage", "entropy", "wasserstein", "kde_kl")
+                "msd_exponent", "coverage", "entropy", "coverage_pooled", "entropy_pooled",
+                "frac_off_support", "wasserstein", "kde_kl")
 STAT_META = {
     "step_length": ("mean decoded replay step length", "m"),
     "step_length_smooth": ("mean replay step length on the softmax-centroid decode", "m"),
@@ -65,12 +68,18 @@ STAT_META = {
     "reach_rmst": ("restricted mean reach time up to the replay length (Kaplan-Meier)", "steps"),
     "reach_fraction": ("fraction of trajectories reaching the target within the replay", "1"),
     "msd_exponent": ("slope of log MSD against log lag", "1"),
-    "coverage": ("fraction of occupancy bins visited", "1"),
-    "entropy": ("normalised occupancy entropy", "1"),
+    "coverage": ("mean over trajectories of the fraction of occupancy bins visited", "1"),
+    "entropy": ("mean over trajectories of the normalised occupancy entropy", "1"),
+    "coverage_pooled": ("fraction of occupancy bins visited by the union of all trajectories", "1"),
+    "entropy_pooled": ("normalised occupancy entropy of the union of all trajectories", "1"),
+    "frac_off_support": ("fraction of valid decoded points off the environment (outside the box, "
+                         "or farther than stats.track_support_tolerance from the track), pooled "
+                         "over trajectories; coverage and entropy ignore them", "1"),
     "wasserstein": ("Wasserstein-1 distance of replay to waking positions", "m"),
     "kde_kl": ("KL(replay || waking) between Gaussian KDEs", "nat"),
     "frac_diverged": ("fraction of replay trajectories that diverged", "1"),
-    "frac_out_of_bounds": ("mean fraction of valid steps outside the environment", "1"),
+    "frac_out_of_bounds": ("mean over trajectories of the fraction of valid decoded points "
+                           "farther than replay.bounds_tolerance outside the environment", "1"),
     "drift_score_cosine": ("cosine between zero-input drift and waking score", "1"),
     "fitted_eps": ("least-squares slope of drift on score", "1"),
 }
@@ -96,9 +105,85 @@ def _decode_np(model: NoisyRNN, info, r: np.ndarray, decode: DecodeConfig) -> np
                             temperature=decode.temperature).numpy()
 
 
+def cell_step(eps_fit: float, lambda_v: float, drift_velocity: str) -> float:
+    """The cell's per-step velocity increment h (Δ ≈ h ∇log p̂) from the fitted slope ``eps_fit``.
+
+    ``drift_velocity="terminal"`` fits the terminal velocity Δ/λ_v, so ``eps_fit = h / λ_v``;
+    ``"first_step"`` fits Δ itself. NaN unless the slope is finite and positive
+    (:func:`score.fitted_step`).
+    """
+    eps = score.fitted_step(eps_fit)
+    if drift_velocity == "terminal":
+        return eps * float(lambda_v)
+    if drift_velocity == "first_step":
+        return eps
+    raise ValueError(f"drift_velocity={drift_velocity!r} is not one of terminal, first_step")
+
+
+def reference_params(h: float, lambda_v: float, sigma: float) -> dict[str, dict[str, float]] | None:
+    """Parameters of the two reference samplers matched to one replay variant; None if h is NaN.
+
+    ``h``: the variant's velocity increment step (:func:`cell_step`); ``lambda_v``: its friction;
+    ``sigma``: the replay noise std. The momentum cell ``v' = (1 − λ_v) v + h s + σ ξ``,
+    ``r' = r + v'`` is exactly :func:`score.underdamped_langevin` with ``ε = √h``, ``γε = λ_v``
+    and ``noise_scale = σ / √(2 λ_v h)`` (:func:`score.rnn_langevin_params`), so it samples
+    ``p̂^(1/noise_scale²)``: that noise_scale is the variant's effective temperature.
+
+    * ``underdamped``: the cell itself, those three parameters.
+    * ``overdamped``: the Markov sampler of the *same* tempered density and the same mean step
+      per replay step: ``ε = h / λ_v`` (the terminal-velocity step, the fitted ε of the default
+      ``drift_velocity="terminal"``) at the same ``noise_scale``. Only momentum differs between
+      the two. At λ_v = 1 this is ``rnn_langevin_params``' overdamped ``(h, σ/√(2h))`` and the two
+      samplers are the same chain in law. (Overdamped at step h and noise σ, the cell without
+      momentum, would sample a λ_v times colder density than the variant.)
+    """
+    if not np.isfinite(h) or h <= 0:
+        return None
+    par = score.rnn_langevin_params(h, lambda_v=lambda_v, sigma=sigma)
+    temp = par["noise_scale_underdamped"]
+    return {
+        "overdamped": {"eps": h / par["gamma_eps"], "noise_scale": temp},
+        "underdamped": {"eps": par["underdamped_eps"], "gamma_eps": par["gamma_eps"], "noise_scale": temp},
+    }
+
+
+def reference_trajectories(score_z: score.ScoreFn, z0: np.ndarray, params: dict[str, dict[str, float]],
+                           n_steps: int, seed: Sequence[int]) -> dict[str, np.ndarray]:
+    """Both reference samplers from the starts ``z0`` (B, k), each run as one batch of B chains.
+
+    Returns ``{sampler: (B, n_steps + 1, k)}`` subspace trajectories; each sampler has its own
+    generator, seeded by ``(*seed, sampler index)``.
+    """
+    od, ud = params["overdamped"], params["underdamped"]
+    rng = {q: np.random.default_rng([*map(int, seed), qi]) for qi, q in enumerate(SAMPLERS)}
+    return {
+        "overdamped": score.overdamped_langevin(score_z, z0, od["eps"], n_steps, rng["overdamped"],
+                                                noise_scale=od["noise_scale"]),
+        "underdamped": score.underdamped_langevin(score_z, z0, ud["eps"], ud["gamma_eps"], n_steps,
+                                                  rng["underdamped"], noise_scale=ud["noise_scale"]),
+    }
+
+
+def _decode_ref(model: NoisyRNN, info, dens: score.Density, z: np.ndarray,
+                decode: DecodeConfig) -> np.ndarray:
+    """Decoded positions (B, T, 2) of subspace trajectories z (B, T, k); NaN where z diverged
+    (a top-k decode of a NaN output would otherwise return finite centres)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # diverged chains: inf / NaN, masked below
+        r = dens.lift(z.reshape(-1, z.shape[-1]))
+    pos = _decode_np(model, info, r, decode)
+    pos = pos.reshape(z.shape[0], z.shape[1], 2).astype(np.float64)
+    pos[~np.all(np.isfinite(z), axis=-1)] = np.nan
+    return pos
+
+
 def _score_stats(model, info, ds, variants_b, variants_l, starts_r, scfg: StatsConfig,
-                 decode: DecodeConfig, ref_lambda_v: float, n_traj: int, seed: int):
-    """Drift–score alignment per variant and the reference Langevin samplers (SCIENCE.md §5)."""
+                 decode: DecodeConfig, sigma: float, n_traj: int, seed: int):
+    """Drift–score alignment per variant and, per variant, the reference Langevin samplers
+    matched to it (its own fitted step, friction and effective temperature; SCIENCE.md §5).
+
+    Returns (cosine (V,), eps (V,), {(variant, sampler): positions (n_traj, T+1, 2)},
+    {"eps"|"noise_scale": (V, sampler)} sampler parameters, time-varying score gap).
+    """
     hid = waking_hidden(model, ds, n=200, seed=seed)
     states = hid[:, 1:].reshape(-1, hid.shape[-1])
     dens = score.fit_density(states, scfg.score_pca, kind=scfg.score_density,
@@ -113,22 +198,20 @@ def _score_stats(model, info, ds, variants_b, variants_l, starts_r, scfg: StatsC
         al = score.drift_score_alignment(f, s, subspace=dens if scfg.score_subspace else None)
         cos.append(al["cosine"])
         eps.append(al["eps"])
-    # Reference samplers on p̂ with the step fitted to the unmodified network.
-    base = int(np.argmin(np.abs(np.asarray(variants_b)) + np.abs(np.asarray(variants_l) - 1.0)))
-    h = score.fitted_step(eps[base])
-    ref_pos = {}
-    if np.isfinite(h):
-        par = score.rnn_langevin_params(h, lambda_v=ref_lambda_v)
-        z0 = dens.project(starts_r[:n_traj])
-        zo = score.overdamped_langevin(dens.score_z, z0, par["overdamped_eps"], scfg.reference_steps,
-                                       np.random.default_rng(seed + 1))
-        zu = score.underdamped_langevin(dens.score_z, z0, par["underdamped_eps"], par["gamma_eps"],
-                                        scfg.reference_steps, np.random.default_rng(seed + 2))
-        for name, z in (("overdamped", zo), ("underdamped", zu)):
-            ref_pos[name] = _decode_np(model, info, dens.lift(z.reshape(-1, z.shape[-1])), decode) \
-                .reshape(z.shape[0], z.shape[1], 2)
+    z0 = dens.project(starts_r[:n_traj])
+    ref_pos: dict[tuple[int, str], np.ndarray] = {}
+    ref_par = {k: np.full((len(eps), len(SAMPLERS)), np.nan) for k in ("eps", "noise_scale")}
+    for vi, (e, lv) in enumerate(zip(eps, variants_l)):
+        par = reference_params(cell_step(e, lv, scfg.drift_velocity), float(lv), sigma)
+        if par is None:  # the drift does not descend p̂: no Langevin step matches this variant
+            continue
+        zs = reference_trajectories(dens.score_z, z0, par, scfg.reference_steps, (seed, vi))
+        for qi, q in enumerate(SAMPLERS):
+            ref_pos[(vi, q)] = _decode_ref(model, info, dens, zs[q], decode)
+            ref_par["eps"][vi, qi] = par[q]["eps"]
+            ref_par["noise_scale"][vi, qi] = par[q]["noise_scale"]
     tv = score.time_binned_score_gap(hid, scfg.time_bins, scfg.score_pca, seed=seed)
-    return np.asarray(cos), np.asarray(eps), ref_pos, float(tv["gap_mean"])
+    return np.asarray(cos), np.asarray(eps), ref_pos, ref_par, float(tv["gap_mean"])
 
 
 def compute_stats(settings: dict, task: str, dataset_nc: str, models: list[str],
@@ -161,7 +244,9 @@ def compute_stats(settings: dict, task: str, dataset_nc: str, models: list[str],
     arr = {k: np.full(shape3, np.nan) for k in (*SCALAR_STATS, "frac_diverged", "frac_out_of_bounds",
                                                 "drift_score_cosine", "fitted_eps", "step_length_smooth")}
     autocorr = np.full(shape3 + (len(lags),), np.nan)
-    ref = {k: np.full((len(seeds), len(nets), len(SAMPLERS)), np.nan) for k in SCALAR_STATS}
+    shape_ref = shape3 + (len(SAMPLERS),)
+    ref = {k: np.full(shape_ref, np.nan) for k in SCALAR_STATS}
+    ref_par = {k: np.full(shape_ref, np.nan) for k in ("eps", "noise_scale")}
     tv_gap = np.full((len(seeds), len(nets)), np.nan)
     final_err = np.full((len(seeds), len(nets)), np.nan)
     histories_ds = {}
@@ -193,38 +278,39 @@ def compute_stats(settings: dict, task: str, dataset_nc: str, models: list[str],
                                                   derive_seed(seed, task, net, "starts"))
             with torch.no_grad():
                 r0 = model.encoder(tasks.encode(info, torch.as_tensor(start_xy))).numpy()
-            cos, eps, ref_pos, gap = _score_stats(
+            # the replay noise std, as replay.replay ran it (its file's noise_std attribute)
+            sigma = rcfg.noise_scale * model.cfg.sigma_train
+            cos, eps, ref_pos, par, gap = _score_stats(
                 model, info, ds, rep["b_a"].values, rep["lambda_v"].values, r0, scfg, decode,
-                settings["claims"]["momentum_lambda_v"], rcfg.n_traj,
-                seed=derive_seed(seed, task, net, "score"))
+                sigma, rcfg.n_traj, seed=derive_seed(seed, task, net, "score"))
             arr["drift_score_cosine"][si, ni] = cos
             arr["fitted_eps"][si, ni] = eps
             tv_gap[si, ni] = gap
-            for qi, sampler in enumerate(SAMPLERS):
-                if sampler in ref_pos:
-                    st = _replay_stats(info, ref_pos[sampler], waking_cloud, waking_step, scfg,
-                                       seed=derive_seed(seed, task, net, sampler))
-                    for k in SCALAR_STATS:
-                        ref[k][si, ni, qi] = st[k]
+            for k in ref_par:
+                ref_par[k][si, ni] = par[k]
+            for (vi, sampler), rpos in ref_pos.items():
+                st = _replay_stats(info, rpos, waking_cloud, waking_step, scfg,
+                                   seed=derive_seed(seed, task, net, sampler, str(vi)))
+                for k in SCALAR_STATS:
+                    ref[k][si, ni, vi, SAMPLERS.index(sampler)] = st[k]
             if si == 0:
                 if example is None:
                     example = np.full((len(nets), n_var, N_EXAMPLES, steps + 1, 2), np.nan, np.float32)
-                    ref_example = np.full((len(nets), len(SAMPLERS), N_EXAMPLES,
+                    ref_example = np.full((len(nets), n_var, len(SAMPLERS), N_EXAMPLES,
                                            scfg.reference_steps + 1, 2), np.nan, np.float32)
                 example[ni] = pos[:, :N_EXAMPLES]
-                for qi, sampler in enumerate(SAMPLERS):
-                    if sampler in ref_pos:
-                        ref_example[ni, qi] = ref_pos[sampler][:N_EXAMPLES]
-    out = _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, tv_gap, final_err,
-                         histories_ds, example, ref_example, wpos, waking_step)
+                for (vi, sampler), rpos in ref_pos.items():
+                    ref_example[ni, vi, SAMPLERS.index(sampler)] = rpos[:N_EXAMPLES]
+    out = _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, ref_par, tv_gap,
+                         final_err, histories_ds, example, ref_example, wpos, waking_step)
     out.attrs.update(decoder=decode.method if task == "box" else "identity",
                      wasserstein_method=scfg.wasserstein)
     io.write_netcdf(out, out_nc, prov, title=f"replay statistics, task {task}",
                     source="noisyrnn.studies.replay.steps.stats.compute_stats")
 
 
-def _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, tv_gap, final_err,
-                   histories, example, ref_example, wpos, waking_step) -> xr.Dataset:
+def _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, ref_par, tv_gap,
+                   final_err, histories, example, ref_example, wpos, waking_step) -> xr.Dataset:
     parsed = [parse_net(n) for n in nets]
     iters = histories[(0, 0)]["iteration"].values
     hist = {k: np.full((len(seeds), len(nets), len(iters)), np.nan)
@@ -239,10 +325,17 @@ def _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, tv_gap
         del data["step_length_smooth"]
     data["step_autocorr"] = (v3 + ("lag",), autocorr,
                              {"long_name": "autocorrelation of decoded replay steps", "units": "1"})
+    v4 = v3 + ("sampler",)
     for k, v in ref.items():
-        data[f"ref_{k}"] = (("seed", "net", "sampler"), v,
-                            {"long_name": f"{STAT_META[k][0]} (reference Langevin sampler)",
-                             "units": STAT_META[k][1]})
+        data[f"ref_{k}"] = (v4, v, {"long_name": f"{STAT_META[k][0]} (reference Langevin sampler "
+                                                 "matched to the variant)", "units": STAT_META[k][1]})
+    data["reference_eps"] = (v4, ref_par["eps"],
+                             {"long_name": "step of the reference sampler matched to the variant",
+                              "units": "1"})
+    data["reference_noise_scale"] = (v4, ref_par["noise_scale"],
+                                     {"long_name": "noise scale of the reference sampler: the "
+                                                   "variant's effective temperature is its square",
+                                      "units": "1"})
     data["tv_score_gap"] = (("seed", "net"), tv_gap,
                             {"long_name": "relative gap between time-binned and pooled waking scores",
                              "units": "1"})
@@ -257,8 +350,10 @@ def _stats_dataset(task, seeds, nets, variants, lags, arr, autocorr, ref, tv_gap
     if example is not None:
         data["example_position"] = (("net", "variant", "example", "time", "space"), example,
                                     {"long_name": "example replay trajectories (first seed)", "units": "m"})
-        data["ref_example_position"] = (("net", "sampler", "example", "ref_time", "space"), ref_example,
-                                        {"long_name": "example reference-sampler trajectories (first seed)",
+        data["ref_example_position"] = (("net", "variant", "sampler", "example", "ref_time", "space"),
+                                        ref_example,
+                                        {"long_name": "example trajectories of the reference samplers "
+                                                      "matched to each variant (first seed)",
                                          "units": "m"})
     data["waking_example"] = (("example", "waking_time", "space"), wpos[:N_EXAMPLES].astype(np.float32),
                               {"long_name": "example waking paths (test split)", "units": "m"})

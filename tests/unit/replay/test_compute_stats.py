@@ -193,3 +193,16 @@ def test_two_runs_give_byte_identical_files(run, tmp_path):
     stats.compute_stats(**args, out_nc=str(tmp_path / "again.nc"))
     # the run fixture keeps the cwd in its working directory, where the first stats.nc lies
     assert (tmp_path / "again.nc").read_bytes() == Path("stats.nc").read_bytes()
+
+
+def test_kde_kl_off_leaves_it_missing_and_the_rest_unchanged(run, tmp_path):
+    """stats.kde_kl: false (the default config) writes NaN KDE-KL and changes nothing else."""
+    args, out = run
+    off = {**args, "settings": {**args["settings"],
+                                "stats": {**args["settings"]["stats"], "kde_kl": False}}}
+    stats.compute_stats(**off, out_nc=str(tmp_path / "nokde.nc"))
+    nokde = xr.load_dataset(tmp_path / "nokde.nc")
+    assert out["kde_kl"].notnull().any() and nokde["kde_kl"].isnull().all()
+    assert nokde["ref_kde_kl"].isnull().all()
+    for k in ("coverage", "wasserstein", "reach_rmst", "ref_coverage", "drift_score_cosine"):
+        xr.testing.assert_identical(nokde[k], out[k])

@@ -267,7 +267,7 @@ def compute_stats(settings: dict, task: str, dataset_nc: str, models: list[str],
                 st = _replay_stats(info, pos[vi], waking_cloud, waking_step, scfg,
                                    seed=derive_seed(seed, task, net, str(vi)))
                 for k in SCALAR_STATS:
-                    arr[k][si, ni, vi] = st[k]
+                    arr[k][si, ni, vi] = st.get(k, np.nan)  # kde_kl: off by config
                 autocorr[si, ni, vi] = st["step_autocorr"]
                 if "position_smooth" in rep:
                     arr["step_length_smooth"][si, ni, vi] = stats.mean_step_length(rep["position_smooth"].values[vi])
@@ -292,7 +292,7 @@ def compute_stats(settings: dict, task: str, dataset_nc: str, models: list[str],
                 st = _replay_stats(info, rpos, waking_cloud, waking_step, scfg,
                                    seed=derive_seed(seed, task, net, sampler, str(vi)))
                 for k in SCALAR_STATS:
-                    ref[k][si, ni, vi, SAMPLERS.index(sampler)] = st[k]
+                    ref[k][si, ni, vi, SAMPLERS.index(sampler)] = st.get(k, np.nan)
             if si == 0:
                 if example is None:
                     example = np.full((len(nets), n_var, N_EXAMPLES, steps + 1, 2), np.nan, np.float32)

@@ -25,9 +25,9 @@ CORES ?=
 SMK_ARGS ?=
 TARGET ?=
 PYTEST_ARGS ?=
-# `make figures` with the default config (5 seeds, 145 jobs before population training, 65 now) on 2 CPU cores: 1 h 22 min measured while
-# the cores also ran test suites; about 42 min expected on idle cores (README, "Scales and measured times").
-DEFAULT_TIME ?= 42 minutes (estimated for idle cores; 1 h 22 min measured under load)
+# `make figures` with the default config (5 seeds, 65 jobs) on 2 idle CPU cores: 56 min measured end to end,
+# about 52 min since KDE-KL is off (README, "Scales and measured times").
+DEFAULT_TIME ?= 52 minutes (56 min measured with KDE-KL on)
 # torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the
 # CPU-only wheel (PyPI's Linux wheel bundles CUDA).
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)

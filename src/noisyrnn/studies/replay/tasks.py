@@ -452,10 +452,8 @@ def generate(cfg: TaskConfig, seed: int) -> xr.Dataset:
     rng = np.random.default_rng(seed)
     n = cfg.n_train + cfg.n_test
     pos_tm, extra = _GENERATORS[cfg.name](cfg, n, rng)
-    position = np.ascontiguousarray(pos_tm.transpose(1, 0, 2))
+    position, velocity = _trial_major(pos_tm, cfg.dt)
     del pos_tm
-    velocity = np.diff(position, axis=1)
-    velocity /= np.float32(cfg.dt)
     split = np.array(["train"] * cfg.n_train + ["test"] * cfg.n_test, dtype="<U5")
 
     coords = {
@@ -582,9 +580,15 @@ def sample_paths(cfg: TaskConfig, n: int, rng: np.random.Generator) -> tuple[np.
         pos_tm = _box_walk(cfg, n, rng)
     else:
         pos_tm, _ = _GENERATORS[cfg.name](cfg, n, rng)
+    return _trial_major(pos_tm, cfg.dt)
+
+
+def _trial_major(pos_tm: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Time-major generator positions (T+1, n, 2) -> (position (n, T+1, 2), velocity (n, T, 2)),
+    the velocity from the stored float32 positions (docs/design.md)."""
     position = np.ascontiguousarray(pos_tm.transpose(1, 0, 2))
     velocity = np.diff(position, axis=1)
-    velocity /= np.float32(cfg.dt)
+    velocity /= np.float32(dt)
     return position, velocity
 
 

@@ -5,7 +5,7 @@
 #   make figures CONFIG=config/paper.yaml PROFILE=profiles/slurm
 #   make figures TARGET=fig3_adaptation      one figure (and what it needs)
 #   make smoke                      the whole DAG at smoke scale, minutes
-#   make report                     results/report.html (after a run, same CONFIG)
+#   make report                     results/report.html for the last run (its config files), or CONFIG=...
 #   make validate-box               train the default box network for every seed, print its decoded error
 #   make crate                      results/ro-crate-metadata.json: the run's provenance as a Workflow Run RO-Crate
 #   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png
@@ -60,13 +60,19 @@ figures: venv
 	      "CONFIG=config/paper.yaml PROFILE=profiles/slurm (GPU / HPC)."
 	@echo "One study: edit 'studies:' in the config; one figure: make figures TARGET=fig3_adaptation."
 	@echo "Running $(CONFIG) with $(PROFILE)."
+	@$(PY) -m noisyrnn.core.settings config/config.yaml $(CONFIG)
 	$(SNAKEMAKE) --profile $(PROFILE) --configfile=$(CONFIG) $(CORES_FLAG) $(SMK_ARGS) $(TARGET)
 
 smoke:
 	@$(MAKE) --no-print-directory figures CONFIG=config/smoke.yaml
 
+# Without CONFIG on the command line, the config files the last run read (.snakemake/noisyrnn/):
+# a report of smoke figures labelled with the default config's seeds would mislead.
 report: venv
-	$(SNAKEMAKE) --profile $(PROFILE) --configfile=$(CONFIG) --report results/report.html
+	@files="$(if $(filter command line,$(origin CONFIG)),config/config.yaml $(CONFIG),$$($(PY) -m noisyrnn.core.lastrun configfiles))"; \
+	test -n "$$files" || exit 2; \
+	echo "Report of the run with config $$files"; \
+	$(SNAKEMAKE) --profile $(PROFILE) --report results/report.html --configfile $$files
 	@echo "wrote results/report.html"
 
 lint: venv

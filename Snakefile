@@ -33,6 +33,14 @@ for _study in selected_studies():
 include: "rules/targets.smk"
 
 
+onstart:
+    on_start()
+
+
+onsuccess:
+    on_success()
+
+
 rule all:
     default_target: True
     input:

@@ -19,16 +19,20 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join([SRC, *(p for p in _pythonpath if p != SRC)])
 )
 
-from noisyrnn.core import provenance, settings, study
+from noisyrnn.core import lastrun, lifeline, provenance, settings, study
+
+# Jobs watch this process and stop when it dies (a SIGKILLed run leaves nothing running).
+lifeline.mark_workflow()
 
 SCHEMA_DIR = Path(workflow.basedir) / "config" / "schema"
 
 
 # ----------------------------------------------------------------------------- validation
 def validate_config(config):
-    """Validate ``config`` (every error, with its key) and fill the schemas' defaults in."""
+    """Validate ``config`` (every error, with its key and the file that set it) and fill the
+    schemas' defaults in, before any job is planned."""
     try:
-        settings.validate_config(config, SCHEMA_DIR)
+        settings.validate_config(config, SCHEMA_DIR, files=configfiles_read())
     except settings.ConfigError as err:
         raise WorkflowError(str(err)) from None
     STUDIES.update((name, study.load(name)) for name in config["studies"])
@@ -42,17 +46,19 @@ def validate_config(config):
             seen[fig] = name
 
 
-def record_configfiles():
-    """Tell jobs (and through their provenance, `noisyrnn audit`) which config files this
-    run read - the Snakefile's configfile first, then each --configfile on top - and the
-    schema folder that filled the defaults in."""
+def configfiles_read():
+    """The config files this run read: the Snakefile's configfile first, then each
+    --configfile on top (each once)."""
     cli = [str(f) for f in workflow.overwrite_configfiles]
     files = [str(f) for f in workflow.configfiles if str(f) not in cli] + cli
+    return [_workdir_path(f) for f in dict.fromkeys(files)]
+
+
+def record_configfiles():
+    """Tell jobs (and through their provenance, `noisyrnn audit`) which config files this
+    run read and the schema folder that filled the defaults in."""
     os.environ[provenance.CONFIGFILES_ENV] = json.dumps(
-        {
-            "files": [_workdir_path(f) for f in files],
-            "schema": _workdir_path(SCHEMA_DIR),
-        }
+        {"files": configfiles_read(), "schema": _workdir_path(SCHEMA_DIR)}
     )
 
 
@@ -76,7 +82,8 @@ STUDIES = {}
 # the package modules the step runs; `seed`, where the step has one.
 def settings_param(name, step):
     def settings_of(wildcards):
-        return settings.step_settings(name, step, config, wildcards)
+        # printed by its digest in "reason:" lines (settings.Settings), not as the whole dict
+        return settings.Settings(settings.step_settings(name, step, config, wildcards))
 
     settings_of.__name__ = f"{name}_{step}_settings"
     return settings_of
@@ -126,3 +133,23 @@ def all_targets():
             targets.extend(figure_files(name, fig))
         targets.extend(results(name, p) for p in declared.products)
     return targets
+
+
+# ----------------------------------------------------------------------------- run hooks
+def on_start():
+    """Record the config files this run read (`make report` describes this run)."""
+    lastrun.record(configfiles_read(), [str(t) for t in workflow.dag.targetfiles or []])
+
+
+def on_success():
+    """End a run with where its results are: figures, claims tables with verdict counts,
+    the report and audit commands."""
+    figures = {
+        name: [f for fig in declared.figures for f in figure_files(name, fig)]
+        for name, declared in STUDIES.items()
+    }
+    tables = {
+        name: [results(name, p) for p in declared.products]
+        for name, declared in STUDIES.items()
+    }
+    print(lastrun.summary(figures, tables, configfiles_read()), flush=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -162,3 +164,78 @@ def test_workflow_stops_on_bad_config_naming_the_key(patch, key, tmp_path):
 def test_overrides_stay_partial():
     cfg = validated(load_yaml_config(["config/smoke.yaml"]))
     assert cfg["replay"]["overrides"]["box"]["training"] == {"iterations": 30}
+
+
+# Keys whose values must be among another key's: valid for the schema, wrong for the study.
+CROSS_KEY_CONFIGS = [
+    (replay_patch(claims={"masked_k": 8}), "replay.claims.masked_k", "[1, 4]"),
+    (replay_patch(training={"replay_alphas": [0.5]}), "replay.training.replay_alphas", "[0.5]"),
+    (replay_patch(claims={"leaky_alpha": 0.5}), "replay.claims.leaky_alpha", "0.5"),
+    (replay_patch(claims={"adapt_b_a": 0.7}), "replay.replay.b_a", "claims.adapt_b_a = 0.7"),
+    (replay_patch(claims={"momentum_lambda_v": 0.2}), "replay.replay.lambda_v",
+     "claims.momentum_lambda_v = 0.2"),
+    (replay_patch(replay={"b_a": [0.3, 1.0]}), "replay.replay.b_a", "the baseline 0"),
+    (replay_patch(overrides={"box": {"replay": {"lambda_v": [0.5]}}}),
+     "replay.overrides.box.replay.lambda_v", "the baseline 1"),
+]
+
+
+@pytest.mark.parametrize("patch,key,shown", CROSS_KEY_CONFIGS, ids=[c[1] for c in CROSS_KEY_CONFIGS])
+def test_cross_key_references_are_checked(patch, key, shown):
+    cfg = merge(load_yaml_config(["config/smoke.yaml"]), patch)
+    with pytest.raises(settings.ConfigError) as err:
+        validated(cfg)
+    line = next((ln for ln in str(err.value).splitlines() if ln.strip().startswith(f"- {key}:")), None)
+    assert line is not None and shown in line, str(err.value)
+
+
+def test_cross_key_error_names_the_file_that_set_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(replay_patch(claims={"masked_k": 8})))
+    files = [str(ROOT / "config/config.yaml"), str(ROOT / "config/smoke.yaml"), str(bad)]
+    with pytest.raises(settings.ConfigError) as err:
+        settings.load_config(files, SCHEMA_DIR)
+    line = next(ln for ln in str(err.value).splitlines() if "replay.claims.masked_k" in ln)
+    assert line.endswith(f"[{bad}]"), line
+    # a key no file sets comes from the schema's default, and says so
+    assert settings.key_source("replay.claims.leaky_alpha", files) == "schema default"
+    assert settings.key_source("replay.training.mask_k", files) == settings._shown(files[1])
+
+
+def test_workflow_stops_on_a_dangling_reference_before_planning(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(replay_patch(claims={"masked_k": 8},
+                                               training={"replay_alphas": [0.5]})))
+    res = snakemake("-n", *configfile_args(["config/smoke.yaml"]), str(bad), workdir=tmp_path)
+    out = output(res)
+    assert res.returncode != 0 and "Job stats" not in out
+    assert "replay.claims.masked_k" in out and "replay.training.replay_alphas" in out, out[-3000:]
+    # named as the run sees it: relative to the working directory (--directory tmp_path)
+    assert "[bad.yaml]" in out, out[-3000:]
+
+
+def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("replay:\n  seeds: [0, 1\n  tasks: [tmaze]\n")
+    with pytest.raises(settings.ConfigError) as err:
+        settings.read_config_file(bad)
+    assert str(err.value).startswith(f"{bad}:3:"), str(err.value)
+    # the checker the Makefile runs before Snakemake (whose own message names no file)
+    res = subprocess.run([sys.executable, "-m", "noisyrnn.core.settings", "config/config.yaml",
+                          str(bad)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and f"{bad}:3:" in res.stderr, res.stderr
+    ok = subprocess.run([sys.executable, "-m", "noisyrnn.core.settings", "config/config.yaml",
+                         "config/smoke.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_settings_param_prints_as_a_digest_and_pickles_as_a_dict():
+    import pickle
+
+    a = settings.Settings({"model": {"n_hidden": 16}, "seeds": [0, 1]})
+    b = settings.Settings({"seeds": [0, 1], "model": {"n_hidden": 16}})
+    c = settings.Settings({"model": {"n_hidden": 17}, "seeds": [0, 1]})
+    assert repr(a) == repr(b) != repr(c)
+    assert len(repr(a)) < 40 and "n_hidden" not in repr(a)
+    back = pickle.loads(pickle.dumps(a))
+    assert type(back) is dict and back == a

@@ -61,10 +61,37 @@ def _validate_section(section: dict, schema_file: Path, name: str) -> list[str]:
     return []
 
 
-def validate_config(config: dict, schema_dir: str | os.PathLike = DEFAULT_SCHEMA_DIR) -> dict:
+def _get(tree: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(tree, Mapping) or part not in tree:
+            return _ABSENT
+        tree = tree[part]
+    return tree
+
+
+_ABSENT = object()
+
+
+def key_source(dotted: str, files: Sequence[str | os.PathLike] | None) -> str:
+    """Which config file sets the dotted key last (the one that wins), or the schema default."""
+    from snakemake.common.configfile import load_configfile
+
+    for f in reversed(list(files or ())):
+        try:
+            if _get(load_configfile(str(f)), dotted) is not _ABSENT:
+                return _shown(f)
+        except Exception:  # an unreadable file is reported by the loader, not here
+            continue
+    return "schema default"
+
+
+def validate_config(config: dict, schema_dir: str | os.PathLike = DEFAULT_SCHEMA_DIR,
+                    files: Sequence[str | os.PathLike] | None = None) -> dict:
     """Check ``config``: ``studies`` names known studies, every top-level key is a study, and
     each study section passes its schema fragment (every error listed with its key). Fills
-    the defaults in place, a selected study's section included when the config has none."""
+    the defaults in place, a selected study's section included when the config has none.
+    Then the study's cross-key checks (keys that must be among another key's values), each
+    error naming the config file of ``files`` that set the key."""
     schema_dir = Path(schema_dir)
     known = study_mod.available()
     errors: list[str] = []
@@ -86,8 +113,12 @@ def validate_config(config: dict, schema_dir: str | os.PathLike = DEFAULT_SCHEMA
             if not isinstance(section, dict):
                 errors.append(f"  - {name}: must be a mapping (the {name} study's section)")
                 continue
-            schema = study_mod.load(name).schema
-            errors.extend(_validate_section(section, schema_dir / Path(schema).name, name))
+            declared = study_mod.load(name)
+            found = _validate_section(section, schema_dir / Path(declared.schema).name, name)
+            errors.extend(found)
+            if not found and declared.checks is not None:
+                errors.extend(f"  - {name}.{key}: {message}  [{key_source(f'{name}.{key}', files)}]"
+                              for key, message in declared.checks(section))
     if errors:
         raise ConfigError(f"invalid config (checked against {_shown(schema_dir)}/):\n"
                           + "\n".join(errors))
@@ -106,10 +137,45 @@ def load_config(
         raise ConfigError("no config file given")
     config: dict = {}
     for f in files:
-        if not Path(f).is_file():
-            raise ConfigError(f"config file {f} does not exist")
-        update_config(config, load_configfile(str(f)))
-    return validate_config(copy.deepcopy(config), schema_dir)
+        update_config(config, read_config_file(f))
+    return validate_config(copy.deepcopy(config), schema_dir, files=files)
+
+
+def read_config_file(path: str | os.PathLike) -> dict:
+    """One config file as a dict, Snakemake's way; :class:`ConfigError` naming the file, and
+    for a YAML syntax error its line and column (Snakemake's own message names neither)."""
+    from snakemake.common.configfile import load_configfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {_shown(path)} does not exist")
+    try:
+        return load_configfile(str(path))
+    except Exception as err:
+        raise ConfigError(f"{_shown(path)}{_yaml_problem(path) or f': {err}'}") from None
+
+
+def _yaml_problem(path: Path) -> str | None:
+    """``:line:column: not valid YAML: problem`` when the file is not YAML, else None."""
+    import yaml
+
+    try:
+        yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        return f"{where}: not valid YAML: {getattr(err, 'problem', None) or err}"
+    except (OSError, UnicodeDecodeError) as err:
+        return f": cannot be read ({err})"
+    return None
+
+
+def check_files(files: Sequence[str | os.PathLike],
+                schema_dir: str | os.PathLike = DEFAULT_SCHEMA_DIR) -> None:
+    """Read, merge and validate ``files`` as the workflow would (``python -m
+    noisyrnn.core.settings FILE...``, run by the Makefile before Snakemake, whose own YAML
+    error names no file)."""
+    load_config(files, schema_dir)
 
 
 # ----------------------------------------------------------------------------- views
@@ -144,6 +210,24 @@ def step_seed(study: str, step: str, config: Mapping, wildcards: Any = None) -> 
     return None if seed is None else seed(config[study], wildcards)
 
 
+class Settings(dict):
+    """A step's ``settings`` param: a plain dict whose repr is its digest.
+
+    Snakemake stores a param's repr for the params rerun trigger and prints the old and new
+    repr in a job's "reason:" line; the whole config, twice, per job. The digest still changes
+    with any value, and ``noisyrnn audit`` names the changed keys."""
+
+    def __repr__(self) -> str:
+        import hashlib
+        import json
+
+        text = json.dumps(self, sort_keys=True, separators=(",", ":"), default=str)
+        return f"<settings sha256:{hashlib.sha256(text.encode()).hexdigest()[:16]}>"
+
+    def __reduce__(self):  # pickles as a plain dict: a job needs no import to unpickle it
+        return (dict, (dict(self),))
+
+
 def diff(old: Any, new: Any, prefix: str = "") -> list[str]:
     """Dotted keys whose values differ between two settings trees, as ``key: old -> new``."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
@@ -158,3 +242,13 @@ def diff(old: Any, new: Any, prefix: str = "") -> list[str]:
                 out.extend(diff(old[key], new[key], name))
         return out
     return [] if old == new else [f"{prefix or '(value)'}: {old!r} -> {new!r}"]
+
+
+if __name__ == "__main__":
+    import sys
+
+    try:
+        check_files(sys.argv[1:] or ["config/config.yaml"])
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        sys.exit(2)

@@ -23,6 +23,9 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*$")
 
 Settings = Callable[[Mapping[str, Any], Any], dict]
 Seed = Callable[[Mapping[str, Any], Any], "int | None"]
+# (study section, with defaults filled in) -> [(dotted key within the section, message)]: the
+# checks a schema cannot state, keys whose values must be among another key's values.
+Checks = Callable[[Mapping[str, Any]], "list[tuple[str, str]]"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Study:
     # Products besides the figures, relative to results/<name>/.
     products: tuple[str, ...] = ()
     schema: str = field(default="")
+    # Cross-key checks, run with the schema before any job is planned (core.settings).
+    checks: Checks | None = None
 
     def __post_init__(self):
         if not NAME_RE.match(self.name):

@@ -26,6 +26,7 @@ import torch
 import xarray as xr
 
 from .cell import NoisyRNN, StepParams
+from .console import Progress
 from .optim import OPTIMISERS, clip_grad_norm_
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,7 @@ def train_population(
         log.info("resumed from %s at iteration %d", ckpt, start)
 
     t0 = time.perf_counter()
+    progress = Progress(label or "train", total)
     for it in range(start, total):
         done = it + 1
         active = [j not in diverged and it < iterations[j] for j in range(k)]
@@ -334,6 +336,8 @@ def train_population(
             log.info("%s iter %d/%d  train_loss median %.5g [%.5g, %.5g]  %d/%d training  "
                      "%.1f ms/it  ETA %s", label, done, total, float(np.median(shown)), min(shown),
                      max(shown), sum(active), k, 1e3 * rate, _fmt_eta(rate * (total - done)))
+            progress.update(done, f"train_loss median {float(np.median(shown)):.3g}, "
+                                  f"{sum(active)}/{k} training")
         if ckpt is not None and checkpoint_every > 0 and done % checkpoint_every == 0:
             _save_checkpoint(ckpt, {
                 "model": model.state_dict(),

@@ -8,11 +8,12 @@ import os
 # at paper scale, results bitwise the same). Training only: it slows replay.
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
-from noisyrnn.core import device, packing, provenance  # noqa: E402
+from noisyrnn.core import device, packing, lifeline, provenance  # noqa: E402
 from noisyrnn.studies.replay.steps import train  # noqa: E402
 
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])
+lifeline.watch()  # stop if the workflow dies
 device.set_threads(sm.threads)
 seeds = list(sm.params.seeds)
 groups = packing.chunks(seeds, int(sm.resources.population))

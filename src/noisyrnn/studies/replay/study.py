@@ -9,6 +9,7 @@ from typing import Any
 
 from ...core.settings import wildcard
 from ...core.study import Step, Study
+from .checks import cross_key_errors
 from .nets import PACKING_KEYS, SWEEP_KEYS, sweeps
 from .sections import section
 
@@ -84,4 +85,5 @@ STUDY = Study(
     figures=("fig1_tasks", "fig2_leakage", "fig3_adaptation", "fig4_momentum",
              "fig5_placecells", "fig6_langevin"),
     products=("claims.csv", "claims.md"),
+    checks=cross_key_errors,
 )

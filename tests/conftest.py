@@ -19,6 +19,8 @@ def smoke_run(tmp_path_factory):
     res = snakemake("--profile", str(ROOT / "profiles/local"), "--cores", cores,
                     *configfile_args(["config/smoke.yaml"]), workdir=workdir, timeout=1800)
     assert res.returncode == 0, output(res)[-8000:]
+    # what the user saw on the terminal, for the tests of the run's messages
+    (workdir / "smoke-run.log").write_text(output(res))
     return workdir
 
 

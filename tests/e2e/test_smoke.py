@@ -379,3 +379,85 @@ def test_smoke_crate_holds_every_output_and_a_figures_lineage(smoke_copy):
     assert rules[0] == "replay_figure"
     assert {"replay_stats", "replay_train", "replay_dataset", "replay_gauss_markov"} <= set(rules)
     assert "replay_replay" in rules  # the stats of the tracks read the replays
+
+
+# --------------------------------------------------------------------------- what the user sees
+def test_smoke_run_ends_with_where_its_results_are(smoke_run):
+    out = (smoke_run / "smoke-run.log").read_text()
+    tail = out[out.rindex("\nResults\n"):]
+    for fig in REPLAY_FIGURES:
+        assert f"results/replay/figures/{fig}.png" in tail
+    assert "claims: results/replay/claims.csv" in tail
+    counts = re.search(r"(\d+) rows: (\d+) supported, (\d+) contradicted, (\d+) inconclusive", tail)
+    import pandas as pd
+
+    verdicts = pd.read_csv(smoke_run / "results/replay/claims.csv")["verdict"].value_counts()
+    assert counts and int(counts[1]) == int(verdicts.sum())
+    assert [int(counts[i]) for i in (2, 3, 4)] == [
+        int(verdicts.get(v, 0)) for v in ("supported", "contradicted", "inconclusive")]
+    assert "make report" in tail and "--configfile config/config.yaml config/smoke.yaml" in tail
+    # a quiet console: no shell lines for script rules, one short progress line per training quarter
+    assert "Shell command: None" not in out
+    assert re.search(r"^  \[tmaze/a1_k1_m0 seeds \[0, 1\]\] 100% \(\d+/\d+\) .*done in", out, re.M)
+
+
+def test_params_change_reason_names_no_config_dict(smoke_copy):
+    edit = smoke_copy / "more_steps.yaml"
+    edit.write_text("replay:\n  replay:\n    steps: 31\n")
+    res = snakemake("-n", "--profile", str(ROOT / "profiles/local"),
+                    *configfile_args(["config/smoke.yaml"]), str(edit), workdir=smoke_copy)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    reasons = [ln for ln in out.splitlines() if "Params have changed" in ln]
+    assert reasons, out[-3000:]
+    # the settings param shows as its digest, not as the config it holds
+    assert all("'steps'" not in ln and "<settings sha256:" in ln for ln in reasons), reasons[0]
+
+
+def test_sigkilled_run_leaves_no_job_running(tmp_path):
+    """kill -9 of Snakemake: its running jobs notice (core.lifeline) and stop, instead of
+    training on and writing outputs nobody waits for."""
+    workdir = tmp_path / "killed"
+    workdir.mkdir()
+    # training that would run for many minutes, so a job is surely running at the kill
+    slow = tmp_path / "slow.yaml"
+    slow.write_text("replay:\n  tasks: [tmaze]\n  training: {iterations: 100000}\n")
+    cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+           "--profile", str(ROOT / "profiles/local"), "--cores", "2",
+           *configfile_args(["config/smoke.yaml"]), str(slow)]
+    with open(tmp_path / "run.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline and proc.poll() is None:
+                if list(workdir.glob("logs/replay/train/*/*.log")):
+                    break
+                time.sleep(0.2)
+            assert proc.poll() is None, "the run ended before a train job started"
+            time.sleep(3)
+            proc.send_signal(signal.SIGKILL)  # only Snakemake itself: its jobs are not signalled
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    def running() -> list[str]:
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                line = stat.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if str(workdir) in line:
+                found.append(line)
+        return found
+
+    deadline = time.monotonic() + 60
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not running(), running()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # nothing should be left in the group either
+    except ProcessLookupError:
+        pass

@@ -37,6 +37,7 @@ def _tiny_config() -> dict:
     r["training"].update(iterations=3, batch_size=4, n_eval=8, log_every=1, alphas=[1.0, 0.2],
                          mask_k=[1, 2], modifiers_in_training=[False, True], replay_alphas=[0.2])
     r["replay"].update(steps=STEPS, n_traj=4, b_a=[0.0, 0.3], lambda_v=[1.0, 0.5], hidden_trials=2)
+    r.setdefault("claims", {}).update(masked_k=2, leaky_alpha=0.2, adapt_b_a=0.3, momentum_lambda_v=0.5)
     r["stats"].update(reference_steps=12, wasserstein_samples=50, wasserstein_projections=5,
                       msd_max_lag=3, autocorr_max_lag=2, score_pca=3, time_bins=2)
     return settings.validate_config(cfg, ROOT / "config/schema")

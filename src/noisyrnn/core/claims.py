@@ -18,8 +18,11 @@ The calibration of this rule is tested by simulation (``tests/unit/core/test_ver
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +47,13 @@ COLUMNS = ["claim", "study", "condition", "metric", "comparison", "effect", "ci_
            "n", "p", "q", "verdict", "margin", "rule", "parts", "note"]
 
 __all__ = ["COLUMNS", "Part", "Rule", "SUPPORTED", "CONTRADICTED", "INCONCLUSIVE", "analytic",
-           "one_sample", "paired", "two_sample", "row", "table", "render_markdown", "write"]
+           "one_sample", "paired", "two_sample", "row", "table", "render_markdown", "write",
+           "write_sidecars", "parse_parts", "config_files", "config_scale", "ANALYTIC_NOTE"]
+
+#: the note every analytic row carries: why it has no seeds, no interval, p or q
+ANALYTIC_NOTE = ("analytic: an exact value computed in closed form, not a mean over seeds, so it "
+                 "needs no seeds (n = 0 is not a sample size) and has no interval, p or q; the "
+                 "verdict is the threshold comparison")
 
 
 @dataclass(frozen=True)
@@ -200,7 +209,9 @@ def row(claim: str, study: str, condition: str, parts: Sequence[Part], rule: Rul
         "margin": max((p.margin for p in parts), default=0.0),
         "rule": text,
         "parts": " ; ".join(p.summary() for p in parts) if len(parts) > 1 else "",
-        "note": "; ".join(dict.fromkeys([n for p in parts for n in p.notes] + list(notes))),
+        "note": "; ".join(dict.fromkeys(
+            ([ANALYTIC_NOTE] if any(p.analytic for p in parts) else [])
+            + [n for p in parts for n in p.notes] + list(notes))),
     }
 
 
@@ -225,6 +236,64 @@ def _prov_line(prov: dict | None) -> str:
     return f"Provenance: commit `{commit}`, package hash `{prov.get('package_hash', 'unknown')}`."
 
 
+#: config file stems that name a scale; ``config/config.yaml`` alone is the default scale
+SCALES = ("smoke", "paper")
+
+
+def config_files(prov: dict | None) -> list[str]:
+    """The config files the run read, in order (``prov["config"]["files"]``); [] if unknown."""
+    source = (prov or {}).get("config") or {}
+    files = source.get("files") if isinstance(source, dict) else None
+    return [str(f) for f in files] if isinstance(files, (list, tuple)) else []
+
+
+def config_scale(files: Sequence[str]) -> str:
+    """The scale a list of config files runs at: the last of ``smoke.yaml`` / ``paper.yaml``
+    among them, else "default" (``config/config.yaml`` alone); "unknown" without files. Other
+    files (test overlays) are named after it: "smoke + box-only"."""
+    if not files:
+        return "unknown"
+    stems = [Path(f).stem for f in files]
+    named = [s for s in stems if s in SCALES]
+    scale = named[-1] if named else "default"
+    extra = [s for s in stems if s not in SCALES and s != "config"]
+    return " + ".join([scale, *dict.fromkeys(extra)])
+
+
+def _config_line(prov: dict | None) -> str:
+    files = config_files(prov)
+    if not files:
+        return "Config: unknown (not recorded: run outside the workflow); scale: unknown."
+    return (f"Config: {', '.join(f'`{f}`' for f in files)} (in the order read); "
+            f"scale: **{config_scale(files)}**.")
+
+
+_PART = re.compile(
+    r"^(?P<metric>.*?) \[(?P<claimed>[^\]]*)\]: (?:missing|(?P<effect>\S+) \[(?P<lo>\S+), "
+    r"(?P<hi>\S+)\] n=(?P<n>\d+) p_holm=(?P<p>\S+) (?P<verdict>\S+))$")
+
+
+def parse_parts(text: Any) -> list[dict[str, Any]]:
+    """The parts of a row from its ``parts`` cell (the inverse of :meth:`Part.summary`):
+    ``[{"metric", "claimed", "effect", "ci_lo", "ci_hi", "n", "p_adjusted", "verdict"}]``
+    (numbers at the cell's 4 significant digits); [] for a one-part row. A part that does not
+    parse keeps its text under "text"."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    out = []
+    for piece in text.split(" ; "):
+        m = _PART.match(piece.strip())
+        if m is None:
+            out.append({"text": piece.strip()})
+            continue
+        num = (lambda k: float(m[k]) if m[k] is not None else np.nan)
+        out.append({"metric": m["metric"], "claimed": m["claimed"], "effect": num("effect"),
+                    "ci_lo": num("lo"), "ci_hi": num("hi"),
+                    "n": int(m["n"]) if m["n"] is not None else 0,
+                    "p_adjusted": num("p"), "verdict": m["verdict"] or "missing"})
+    return out
+
+
 def verdict_counts(df: pd.DataFrame) -> str:
     """One line: how many rows of each verdict, and how many discoveries BH allows at 5 %."""
     counts = df["verdict"].value_counts()
@@ -235,31 +304,105 @@ def verdict_counts(df: pd.DataFrame) -> str:
             + f"; {fdr} of {tested} tested rows have q < 0.05 (Benjamini–Hochberg across rows)")
 
 
+#: markdown columns: every CSV column but ``study`` (one study per table, named in the title)
+MD_COLUMNS = [c for c in COLUMNS if c != "study"]
+
+
+def _combine_of(rule_text: Any) -> str:
+    m = re.search(r"combined with (ALL|ANY)", str(rule_text))
+    return m[1] if m else "?"
+
+
+def _n_range(ns: Sequence[int]) -> str:
+    lo, hi = min(ns), max(ns)
+    return str(lo) if lo == hi else f"{lo}–{hi}"
+
+
+def _md_lines(r: pd.Series) -> list[list[str]]:
+    """The table lines of one claims row: the row itself, then one ↳ line per part of a
+    multi-part row (its effect, interval, seeds, Holm-adjusted p and verdict)."""
+    cells = {c: _md_cell(r[c]) for c in MD_COLUMNS}
+    cells["verdict"] = f"**{cells['verdict']}**"
+    parts = parse_parts(r["parts"])
+    analytic = str(r["rule"]).startswith("analytic")
+    if analytic:  # an exact value: no interval, and n is not a sample size
+        cells["ci_lo"] = cells["ci_hi"] = ""
+        cells["n"] = "n/a (analytic)"
+    if not parts:
+        return [[cells[c] for c in MD_COLUMNS]]
+    # the row line: the combined verdict; effect and CI are per part, on the lines below
+    cells["comparison"] = cells["effect"] = "(per part ↓)"
+    cells["ci_lo"] = cells["ci_hi"] = ""
+    ns = [p["n"] for p in parts if "n" in p]
+    if ns:
+        cells["n"] = _n_range(ns)
+    cells["parts"] = f"{len(parts)} parts, combined with {_combine_of(r['rule'])} (↳ lines below)"
+    lines = [[cells[c] for c in MD_COLUMNS]]
+    comparisons = str(r["comparison"]).split(" ; ")
+    metrics = str(r["metric"]).split(" | ")
+    for i, p in enumerate(parts):
+        line = dict.fromkeys(MD_COLUMNS, "")
+        line["condition"] = f"↳ part {i + 1} of {len(parts)}"
+        if "text" in p:
+            line["parts"] = _md_cell(p["text"])
+        else:
+            line["metric"] = _md_cell(metrics[i] if len(metrics) == len(parts) else p["metric"])
+            line["comparison"] = _md_cell(comparisons[i] if len(comparisons) == len(parts)
+                                          else f"[{p['claimed']}]")
+            for c in ("effect", "ci_lo", "ci_hi"):
+                line[c] = _md_cell(p[c])
+            line["n"] = str(p["n"])
+            line["p"] = _md_cell(p["p_adjusted"])
+            line["verdict"] = f"*{p['verdict']}*"
+        lines.append([line[c] for c in MD_COLUMNS])
+    return lines
+
+
 def render_markdown(df: pd.DataFrame, title: str, claim_text: dict[str, str], rule: Rule,
                     prov: dict | None = None, notes: Sequence[str] = ()) -> str:
-    """Markdown page: the rule, the provenance, the claims, the verdict counts and the table."""
-    lines = [f"# {title}", "", _prov_line(prov), "",
+    """Markdown page: the provenance and config, the rule, the claims, the verdict counts and
+    the table (a multi-part row is followed by one ↳ line per part)."""
+    lines = [f"# {title}", "", _prov_line(prov), "", _config_line(prov), "",
              f"**Verdict rule.** Per row: {rule.text()}. Multi-part claims: the parts' p-values "
              "are Holm-adjusted within the claim; ALL is supported if every part is and "
              "contradicted if any part is; ANY is supported if at least one part is and none is "
              "contradicted, contradicted if every part is. 'At least as' parts test against "
              "-margin (non-inferiority; the margin is in the row). `p` is the row's smallest "
              "Holm-adjusted p, `q` its Benjamini–Hochberg q-value across the table.",
+             "",
+             "**Layout.** `n` is the number of seeds with values, per row (per part on the ↳ "
+             "lines). A multi-part row carries the combined verdict in bold; under it, one ↳ line "
+             "per part gives that part's effect, interval, seeds, Holm-adjusted p (in the `p` "
+             "column) and its own verdict in italics. (In the CSV, `effect`, `ci_lo`, `ci_hi` "
+             "and `n` of a multi-part row are its first part's; `parts` lists every part.) "
+             "Analytic rows are exact closed-form values: no seeds, no interval, p or q.",
              *notes, "", "## Claims", ""]
     lines += [f"- **{k}**: {v}" for k, v in claim_text.items()]
     lines += ["", "## Results", "", verdict_counts(df), ""]
-    cols = [c for c in COLUMNS if c not in ("study", "rule")]
-    lines.append("| " + " | ".join(cols) + " |")
-    lines.append("|" + "---|" * len(cols))
+    lines.append("| " + " | ".join(MD_COLUMNS) + " |")
+    lines.append("|" + "---|" * len(MD_COLUMNS))
     for _, r in df.iterrows():
-        cells = [_md_cell(r[c]) for c in cols]
-        cells[cols.index("verdict")] = f"**{cells[cols.index('verdict')]}**"
-        lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(cells) + " |" for cells in _md_lines(r)]
     lines.append("")
     return "\n".join(lines)
 
 
-def write(df: pd.DataFrame, out_csv: str, out_md: str, markdown: str) -> None:
-    """Both files, atomically."""
+def write_sidecars(prov: Mapping[str, Any], *paths: str | os.PathLike) -> list[Path]:
+    """The full provenance record (with its lineage and a ``created`` time) beside each of
+    ``paths``, as ``{path}.prov.json`` (where :func:`provenance.read_provenance` and the
+    audit look for it)."""
+    out = []
+    for path in paths:
+        side = io.sidecar_path(path)
+        io._write_sidecar(side, prov)
+        out.append(side)
+    return out
+
+
+def write(df: pd.DataFrame, out_csv: str, out_md: str, markdown: str,
+          prov: Mapping[str, Any] | None = None) -> None:
+    """Both files, atomically; with ``prov``, each gets its sidecar ``{path}.prov.json``."""
     io.write_text_atomic(out_csv, df.to_csv(index=False))
     io.write_text_atomic(out_md, markdown)
+    if prov is not None:
+        write_sidecars(prov, out_csv, out_md)

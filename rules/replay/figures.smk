@@ -56,6 +56,8 @@ rule replay_claims:
             subcategory="Claims",
             labels={"table": "claims", "format": "Markdown"},
         ),
+        csv_sidecar="results/replay/claims.csv.prov.json",
+        md_sidecar="results/replay/claims.md.prov.json",
     log:
         "logs/replay/claims.log",
     conda:

@@ -71,6 +71,13 @@ CLAIM_TEXT: dict[str, str] = {
 }
 
 
+#: why the Gauss–Markov row has no seeds
+GM_NOTE = ("computed from the closed-form Gauss–Markov toy model (its exact marginal variances "
+           "P_t in gauss_markov.nc): deterministic, nothing is trained or sampled, so seeds would "
+           f"all give the same value; {engine.SUPPORTED} if the gap exceeds tv_gap_threshold, "
+           f"{engine.CONTRADICTED} otherwise")
+
+
 def rule_of(cfg: ClaimsConfig) -> engine.Rule:
     return engine.Rule(alpha=cfg.alpha, min_seeds=cfg.min_seeds)
 
@@ -170,7 +177,7 @@ def _c6_gauss_markov(gm: xr.Dataset, cfg: ClaimsConfig, rule: engine.Rule) -> di
         "score_rate_gap",
         "max over t of |1/P_t − pooled rate| / pooled rate (exact Gauss–Markov marginals)",
         gauss_markov_gap(gm), cfg.tv_gap_threshold)
-    return engine.row("C6", STUDY, "analytic gauss_markov", [part], rule)
+    return engine.row("C6", STUDY, "analytic gauss_markov", [part], rule, notes=[GM_NOTE])
 
 
 def _c1(stats: dict[str, xr.Dataset], cfg: ClaimsConfig, rule: engine.Rule) -> list[dict]:
@@ -230,7 +237,9 @@ def claims_table(stats: dict[str, xr.Dataset], cfg: ClaimsConfig | None = None) 
 
 def write_claims(settings: dict, stats_ncs: dict[str, str], out_csv: str, out_md: str,
                  prov: dict | None = None) -> pd.DataFrame:
-    """Compute the claims table from the statistics files and write ``out_csv`` and ``out_md``.
+    """Compute the claims table from the statistics files and write ``out_csv`` and ``out_md``
+    (with ``prov``: their sidecars ``{path}.prov.json`` too, holding the full record with the
+    lineage of every statistics file read).
 
     ``settings`` is the rule's settings param (its ``claims`` section is read).
     """
@@ -239,9 +248,8 @@ def write_claims(settings: dict, stats_ncs: dict[str, str], out_csv: str, out_md
     md = engine.render_markdown(
         df, "Claims table: replay study", CLAIM_TEXT, rule_of(cfg), prov,
         notes=["Conditions: regime (m0 = modifiers at replay only; m1 = modifiers in training "
-               "too) and task. Effect and CI columns show the first part; every part is listed "
-               "under *parts*. Reach times use the restricted mean of the Kaplan–Meier curve up "
+               "too) and task. Reach times use the restricted mean of the Kaplan–Meier curve up "
                "to the replay length, so censored trajectories count."])
-    engine.write(df, out_csv, out_md, md)
+    engine.write(df, out_csv, out_md, md, prov)
     return df
 

@@ -6,12 +6,14 @@ statistics-file contract (docs/design.md) and controllable effects; test_figures
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from scipy import stats as sps
 
 from noisyrnn.core import claims as engine
 from noisyrnn.studies.replay import claims, selection
@@ -455,6 +457,66 @@ def test_write_claims_roundtrip(tmp_path):
     assert engine.verdict_counts(df) in md
     assert md.count("\n| C") == len(df)
     assert not list((tmp_path / "out").glob(".tmp_*"))
+
+
+def test_write_claims_sidecars_hold_the_lineage_and_the_header_names_config_and_scale(tmp_path):
+    paths = {}
+    for k, ds in {"tmaze": make_fake_stats("tmaze"), "gauss_markov": make_fake_gm()}.items():
+        paths[k] = str(tmp_path / f"{k}.nc")
+        ds.to_netcdf(paths[k])
+    lineage = [{"rule": "replay_stats", "outputs": [paths["tmaze"]]},
+               {"rule": "replay_gauss_markov", "outputs": [paths["gauss_markov"]]}]
+    files = ["config/config.yaml", "config/paper.yaml"]
+    prov = {"git": {"commit": "abc1234", "dirty": False}, "package_hash": "deadbeef",
+            "rule": "replay_claims", "config": {"files": files, "schema": "config/schema"},
+            "lineage": lineage}
+    out_csv, out_md = tmp_path / "claims.csv", tmp_path / "claims.md"
+    claims.write_claims({"claims": {}}, paths, str(out_csv), str(out_md), prov)
+    for out in (out_csv, out_md):
+        rec = json.loads((tmp_path / f"{out.name}.prov.json").read_text())
+        assert rec["lineage"] == lineage and rec["config"]["files"] == files
+    header = out_md.read_text().split("## Claims")[0]
+    assert "`config/config.yaml`, `config/paper.yaml`" in header and "scale: **paper**" in header
+    table_header = next(line for line in out_md.read_text().splitlines() if line.startswith("| claim"))
+    assert " rule " in table_header
+
+
+def test_markdown_lists_every_part_of_a_mixed_multi_part_row(tmp_path):
+    """C4 with momentum that raises the compression ratio but leaves reach time unchanged: the
+    row is inconclusive (ALL); the page shows both parts' intervals and verdicts, not the first
+    part's interval beside the row's verdict."""
+    ds = make_fake_stats("tmaze", n_seeds=4, momentum_reach=0.0, noise=0.05)
+    df = claims.claims_table({"tmaze": ds}, CFG)
+    r = _rows(df, "C4", "m0", "tmaze").iloc[0]
+    parts = engine.parse_parts(r["parts"])
+    assert r["verdict"] == "inconclusive"
+    assert [p["verdict"] for p in parts] == ["supported", "inconclusive"]
+    # independent truth: the reach part's per-seed differences and their t interval
+    net = selection.select_net(ds, alpha=CFG.leaky_alpha, mask_k=1, modifiers_in_training=False)
+    v_on = selection.variant_index(ds, 0.0, CFG.momentum_lambda_v)
+    v_off = selection.variant_index(ds, 0.0, 1.0)
+    d = (ds["reach_rmst"].isel(net=net, variant=v_on) - ds["reach_rmst"].isel(net=net, variant=v_off)).values
+    half = sps.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    assert parts[1]["ci_lo"] == pytest.approx(d.mean() - half, rel=1e-3)
+    assert parts[1]["ci_hi"] == pytest.approx(d.mean() + half, rel=1e-3)
+    md = engine.render_markdown(df, "t", claims.CLAIM_TEXT, claims.rule_of(CFG))
+    lines = md.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("| C4 | m0 tmaze |"))
+    row, p1, p2 = lines[i], lines[i + 1], lines[i + 2]
+    assert "**inconclusive**" in row and f"| {r['ci_lo']:.4g} |" not in row
+    for line, p in ((p1, parts[0]), (p2, parts[1])):
+        assert "↳" in line and f"*{p['verdict']}*" in line
+        assert f"| {p['ci_lo']:.4g} | {p['ci_hi']:.4g} |" in line
+        assert f"| {p['p_adjusted']:.4g} |" in line
+
+
+def test_gauss_markov_row_says_it_is_analytic_and_needs_no_seeds():
+    df = claims.claims_table({"gauss_markov": make_fake_gm(), "tmaze": make_fake_stats("tmaze")}, CFG)
+    gm = _rows(df, "C6", task="gauss_markov").iloc[0]
+    assert "closed-form Gauss–Markov toy" in gm["note"] and engine.ANALYTIC_NOTE in gm["note"]
+    assert "not a sample size" in gm["note"] and "tv_gap_threshold" in gm["note"]
+    seeded = df[df["condition"] != "analytic gauss_markov"]
+    assert not seeded["note"].str.contains("analytic").any()
 
 
 def test_c5_is_a_non_inferiority_test_with_the_margin_in_the_row():

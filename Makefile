@@ -8,7 +8,7 @@
 #   make report                     results/report.html for the last run (its config files), or CONFIG=...
 #   make validate-box               train the default box network for every seed, print its decoded error
 #   make crate                      results/ro-crate-metadata.json: the run's provenance as a Workflow Run RO-Crate
-#   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png
+#   make lint | make clean | make audit FILE=results/replay/figures/fig2_leakage.png [FIX=1]
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -85,7 +85,7 @@ validate-box: venv
 
 audit: venv
 	@test -n "$(FILE)" || { echo "usage: make audit FILE=results/replay/figures/fig2_leakage.png"; exit 2; }
-	@$(PY) -m noisyrnn.core.cli audit "$(FILE)"
+	@$(PY) -m noisyrnn.core.cli audit "$(FILE)" --profile $(PROFILE) $(if $(FIX),--fix,)
 
 crate: venv
 	@test -d results || { echo "no results/ yet: run make figures (or make smoke) first"; exit 2; }

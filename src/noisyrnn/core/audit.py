@@ -9,11 +9,15 @@ against the files and code on disk and the config as it is now:
 - code: the hash of the package modules the step runs matches the package now;
 - config: the step's ``settings`` param, recomputed from the config files the run read
   (:func:`noisyrnn.core.settings.step_settings`, from the study's declaration), equals the
-  recorded one.
+  recorded one; a changed key is named by its path in the config files;
+- outputs: every file the step wrote is still there (Snakemake does not remake a missing
+  intermediate while the files made from it are up to date, so only the audit sees the gap),
+  and a netCDF output still holds the data it was written with (its ``data_sha256``).
 
 A node that fails any check is *stale*, and everything downstream of it is too; the first
-failing node is the one to look at. Paths in records are relative to the workflow directory,
-so audit from there.
+failing node is the one to look at. The report ends with the one Snakemake command that
+remakes exactly the stale jobs and what depends on them (``--fix`` runs it). Paths in records
+are relative to the workflow directory, so audit from there.
 """
 
 from __future__ import annotations
@@ -21,13 +25,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import settings, study
-from .provenance import file_sha256, git_state, package_hash, read_provenance, to_json
+from . import io, settings, study
+from .provenance import (SIDECAR_SUFFIX, file_sha256, git_state, package_hash,
+                         read_provenance, to_json)
+
+DEFAULT_PROFILE = "profiles/local"
+# problems that forcing the job cannot fix: no rule of the config makes it any more
+_GONE = "not in the config any more"
 
 
 def _depth(rule: str) -> int:
@@ -66,13 +76,14 @@ class Audit:
     nodes: list[Node]
     config_files: list[str] = field(default_factory=list)
     config_note: str = ""
+    # why there are no nodes: not found, not a netCDF, sidecar unreadable, no record
+    unreadable: str = ""
 
     @property
     def problems(self) -> list[str]:
         out = [p for node in self.nodes for p in node.problems]
         if not self.nodes:
-            out.append(f"{self.path}: no provenance record "
-                       "(no `provenance` attribute or .prov.json sidecar)")
+            out.append(self.unreadable or diagnose(self.path))
         return out
 
     @property
@@ -103,9 +114,9 @@ def audit(
     ``configfiles`` default to those the run recorded (the Snakefile's configfile, then each
     ``--configfile``). Values given with ``snakemake --config`` are not recorded: pass a file.
     """
-    rec = read_provenance(path)
+    rec = read_provenance(path) if Path(path).is_file() else None
     if rec is None:
-        return Audit(str(path), [])
+        return Audit(str(path), [], unreadable=diagnose(path))
     top = {k: v for k, v in rec.items() if k != "lineage"}
     if not top.get("outputs"):
         top["outputs"] = [str(path)]
@@ -127,11 +138,64 @@ def audit(
     sums: dict[str, str | None] = {}
     code_now: dict[str, str] = {}
     for node in nodes:
+        _check_outputs(node)
         _check_inputs(node, sums)
         _check_code(node, code_now)
         if config is not None:
             _check_config(node, config)
     return result
+
+
+def _sidecars(path: Path) -> list[Path]:
+    """Where a record of ``path`` may be, as :func:`provenance.read_provenance` looks."""
+    out = [path.with_name(path.name + SIDECAR_SUFFIX)]
+    if path.suffix in (".png", ".pdf", ".svg"):
+        out.append(path.with_name(path.stem + SIDECAR_SUFFIX))
+    return out
+
+
+def diagnose(path: str | os.PathLike) -> str:
+    """Why ``path`` yields no provenance record: not found, not a netCDF or truncated,
+    sidecar unreadable, or simply no record."""
+    path = Path(path)
+    if not path.exists():
+        return f"{path}: not found (check the path; records use paths relative to the workflow directory)"
+    if path.is_dir():
+        return f"{path}: a directory; audit one result file (a figure, netCDF, model or claims table)"
+    for sidecar in _sidecars(path):
+        if sidecar.is_file():
+            try:
+                json.loads(sidecar.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as err:
+                return (f"{path}: sidecar {sidecar} unreadable ({type(err).__name__}: {err}); "
+                        "delete both and rerun the rule that makes them")
+    if path.suffix == ".nc":
+        try:
+            import netCDF4
+
+            with netCDF4.Dataset(path):
+                pass
+        except (OSError, ValueError, RuntimeError) as err:
+            return (f"{path}: not a netCDF file, or truncated ({type(err).__name__}: {err}); "
+                    "delete it and rerun the rule that makes it")
+        return f"{path}: a netCDF file without a `provenance` attribute (not written by this workflow)"
+    return (f"{path}: no provenance record (no `provenance` attribute and no sidecar "
+            f"{' or '.join(str(s) for s in _sidecars(path))})")
+
+
+def _check_outputs(node: Node) -> None:
+    for out in node.outputs:
+        if not os.path.exists(out):
+            node.problems.append(
+                f"{out}: missing; rule {node.label} wrote it (Snakemake does not remake a "
+                "missing intermediate while what was made from it is up to date)")
+        elif out.endswith(".nc"):
+            try:
+                ds = io.read_netcdf(out)
+            except io.ArtefactError as err:
+                node.problems.append(str(err))
+            else:
+                ds.close()
 
 
 def _check_inputs(node: Node, sums: dict[str, str | None]) -> None:
@@ -170,12 +234,15 @@ def _check_config(node: Node, config: Mapping) -> None:
         now = settings.step_settings(name, step, config, wildcards)
         seed = settings.step_seed(name, step, config, wildcards)
     except (KeyError, TypeError, ValueError) as err:
-        node.problems.append(f"rule {node.label}: not in the config any more ({err})")
+        node.problems.append(f"rule {node.label}: {_GONE} ({err})")
         return
     # compare as the record stores them (JSON), so tuples/lists and key order never matter
     now = json.loads(to_json(now))
     if now != recorded:
-        changes = settings.diff(recorded, now, prefix=name)  # dotted keys of the config
+        # each key by its path in the config files (task.tmaze.arm_length, overrides.box....)
+        where = found[0].steps[step].config_key
+        changes = settings.diff(recorded, now, rename=lambda key: f"{name}." + (
+            where(key, config[name], wildcards) if where else key))
         shown = "; ".join(changes[:4]) + (f"; ... {len(changes) - 4} more" if len(changes) > 4 else "")
         node.problems.append(f"rule {node.label}: config changed since it ran ({shown})")
     if seed is not None and params.get("seed") != seed:
@@ -231,8 +298,24 @@ def _node_lines(node: Node, versions: Mapping | None, verbose: bool) -> list[str
     return lines
 
 
-def report(result: Audit, verbose: bool = False) -> str:
-    """Human-readable lineage, one block per job, and the verdict."""
+def repair_command(result: Audit, profile: str = DEFAULT_PROFILE) -> list[str] | None:
+    """The Snakemake command that remakes the stale jobs of ``result`` and everything made from
+    them: the audited file as the target, ``--forcerun`` one output of each stale job (a
+    missing intermediate included, which a plain rerun would prune), then the config files
+    (last: ``--configfile`` takes every word after it). None when nothing is stale or no
+    rule of the config makes the stale files any more."""
+    forced = [n.outputs[0] for n in result.nodes
+              if n.problems and n.outputs and not any(_GONE in p for p in n.problems)]
+    if not forced:
+        return None
+    cmd = ["snakemake", "--profile", profile, result.path, "--forcerun", *dict.fromkeys(forced)]
+    if result.config_files:
+        cmd += ["--configfile", *result.config_files]
+    return cmd
+
+
+def report(result: Audit, verbose: bool = False, profile: str = DEFAULT_PROFILE) -> str:
+    """Human-readable lineage, one block per job, the verdict and the repair command."""
     if not result.nodes:
         return "\n".join([result.path, *(f"  ! {p}" for p in result.problems)])
     top = result.nodes[0]
@@ -254,6 +337,11 @@ def report(result: Audit, verbose: bool = False) -> str:
         lines.append(f"NOT CURRENT: {len(stale)} of {len(result.nodes)} jobs stale, "
                      f"{len(result.problems)} problem(s):")
         lines.extend(f"  - {p}" for p in result.problems)
+        cmd = repair_command(result, profile)
+        if cmd:
+            lines.append("To remake exactly the stale jobs and what depends on them, run "
+                         "(or audit again with --fix):")
+            lines.append("  " + shlex.join(cmd))
     else:
         lines.append(f"CURRENT: all {len(result.nodes)} jobs match their inputs, code"
                      + (" and config" if not result.config_note else "") + " on disk")

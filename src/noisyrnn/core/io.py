@@ -4,6 +4,9 @@
   (``title``, ``source``, ``history``, ``Conventions``), the provenance record as a JSON string
   attribute ``provenance``, attributes made netCDF-safe (bool -> 0/1, None -> "none", dict and
   nested lists -> JSON). No wall-clock time anywhere, so identical inputs give identical bytes.
+  The attribute ``data_sha256`` (:func:`data_digest`) is a digest of the data variables and
+  coordinates as written; :func:`read_netcdf` recomputes it, so an edit made after the write
+  (a value changed, a variable dropped) is caught by whoever reads the file next.
 * :func:`save_model` / :func:`load_model_blob`: ``torch.save`` blob plus the sidecar
   ``{path}.prov.json`` (provenance and a ``created`` time).
 * :func:`save_figure`: PDF and PNG with the provenance summary in their metadata, and one
@@ -16,6 +19,7 @@ killed job never leaves a half-written file under the final name.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io as _stdio
 import json
 import os
@@ -31,6 +35,7 @@ SIDECAR_SUFFIX = ".prov.json"
 CONVENTIONS = "CF-1.8"
 NC_ENGINE = "netcdf4"
 NC_FORMAT = "NETCDF4"
+DIGEST_ATTR = "data_sha256"
 
 
 class ArtefactError(OSError):
@@ -150,6 +155,33 @@ def _safe_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): netcdf_safe(v) for k, v in attrs.items()}
 
 
+def _digest_bytes(values: np.ndarray) -> bytes:
+    """Bytes of an array as it reads back: netCDF decoding gives strings as objects, bools as
+    bools and every NaN as the one quiet NaN, so hash those forms, not the in-memory dtype."""
+    values = np.asarray(values)
+    if values.dtype.kind in "OUS":
+        return _json([str(v) for v in values.ravel().tolist()]).encode()
+    if values.dtype.kind == "b":
+        return np.ascontiguousarray(values, dtype=np.uint8).tobytes()
+    if values.dtype.kind in "fc":
+        values = np.where(np.isnan(values), np.nan, values)
+    return np.ascontiguousarray(values).tobytes()
+
+
+def data_digest(ds) -> str:
+    """sha256 over every data variable and coordinate: its name, dims, shape, kind and values.
+
+    Attributes are left out (the provenance record is one, and it is written after this);
+    the digest of a file read back equals the digest of the dataset that was written."""
+    h = hashlib.sha256()
+    for name in sorted(map(str, ds.variables)):
+        var = ds.variables[name]
+        kind = "s" if var.dtype.kind in "OUS" else var.dtype.str.lstrip("<>=|")
+        h.update(_json([name, list(map(str, var.dims)), list(var.shape), kind]).encode())
+        h.update(_digest_bytes(var.values))
+    return h.hexdigest()
+
+
 def write_netcdf(
     ds,
     path: str | os.PathLike,
@@ -177,6 +209,7 @@ def write_netcdf(
             f" from {source}; provenance attribute holds the full record",
             "Conventions": CONVENTIONS,
             "provenance": _json(prov),
+            DIGEST_ATTR: data_digest(ds),
         }
     )
     encoding: dict[str, dict[str, Any]] = {}
@@ -200,7 +233,8 @@ def read_netcdf(
     """Load a netCDF file fully into memory (the file is closed on return).
 
     Raises :class:`ArtefactError` naming the file when it is missing, truncated or corrupt,
-    or lacks one of ``required_dims`` / ``required_vars``.
+    was edited after it was written (its ``data_sha256`` no longer matches its data), or lacks
+    one of ``required_dims`` / ``required_vars``.
     """
     import xarray as xr
 
@@ -215,6 +249,9 @@ def read_netcdf(
             f"{path}: cannot read as netCDF ({type(err).__name__}: {err}); the file is truncated"
             " or corrupt. Delete it and rerun the rule that makes it."
         ) from err
+    problem = digest_problem(ds)
+    if problem:
+        raise ArtefactError(f"{path}: {problem}. Delete it and rerun the rule that makes it.")
     missing_dims = [d for d in required_dims or () if d not in ds.dims]
     missing_vars = [v for v in required_vars or () if v not in ds.variables]
     if missing_dims or missing_vars:
@@ -223,6 +260,19 @@ def read_netcdf(
             f"{sorted(map(str, ds.dims))} and variables {sorted(map(str, ds.data_vars))}"
         )
     return ds
+
+
+def digest_problem(ds) -> str | None:
+    """Why ``ds`` (read from a file) is not what was written, or None: no recorded digest
+    (files written before digests were recorded) counts as nothing to check."""
+    recorded = ds.attrs.get(DIGEST_ATTR)
+    if not recorded:
+        return None
+    now = data_digest(ds)
+    if now == recorded:
+        return None
+    return (f"data changed after it was written ({DIGEST_ATTR} {str(recorded)[:12]} recorded, "
+            f"{now[:12]} now: a value was edited or a variable added or dropped)")
 
 
 def provenance_of(ds_or_path) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,20 +228,30 @@ class Settings(dict):
         return (dict, (dict(self),))
 
 
-def diff(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two settings trees, as ``key: old -> new``."""
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
-        out: list[str] = []
-        for key in sorted(set(old) | set(new), key=str):
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old:
-                out.append(f"{name}: (absent) -> {new[key]!r}")
-            elif key not in new:
-                out.append(f"{name}: {old[key]!r} -> (absent)")
-            else:
-                out.extend(diff(old[key], new[key], name))
-        return out
-    return [] if old == new else [f"{prefix or '(value)'}: {old!r} -> {new!r}"]
+def diff(old: Any, new: Any, prefix: str = "",
+         rename: Callable[[str], str] | None = None) -> list[str]:
+    """Dotted keys whose values differ between two settings trees, as ``key: old -> new``.
+
+    ``rename`` maps each dotted key (without ``prefix``) to the name to print, e.g. a step's
+    settings key to its path in the config files."""
+    show = rename or (lambda key: f"{prefix}.{key}" if prefix and key else (prefix or key))
+    out: list[str] = []
+
+    def walk(a: Any, b: Any, key: str) -> None:
+        if isinstance(a, Mapping) and isinstance(b, Mapping):
+            for k in sorted(set(a) | set(b), key=str):
+                sub = f"{key}.{k}" if key else str(k)
+                if k not in a:
+                    out.append(f"{show(sub)}: (absent) -> {b[k]!r}")
+                elif k not in b:
+                    out.append(f"{show(sub)}: {a[k]!r} -> (absent)")
+                else:
+                    walk(a[k], b[k], sub)
+        elif a != b:
+            out.append(f"{show(key) if key or prefix else '(value)'}: {a!r} -> {b!r}")
+
+    walk(old, new, "")
+    return out
 
 
 if __name__ == "__main__":

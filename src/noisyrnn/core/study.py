@@ -25,6 +25,8 @@ Settings = Callable[[Mapping[str, Any], Any], dict]
 Seed = Callable[[Mapping[str, Any], Any], "int | None"]
 # (study section, with defaults filled in) -> [(dotted key within the section, message)]: the
 # checks a schema cannot state, keys whose values must be among another key's values.
+# (dotted settings key, study section, wildcards) -> dotted key in the study's config files
+ConfigKey = Callable[[str, Mapping[str, Any], Any], str]
 Checks = Callable[[Mapping[str, Any]], "list[tuple[str, str]]"]
 
 
@@ -38,12 +40,16 @@ class Step:
     rule's ``settings`` param, which the params rerun trigger and the audit compare).
     ``seed(study_config, wildcards)``: the step's ``seed`` param, or None.
     ``depth``: audit print order, 0 for final products, larger further upstream.
+    ``config_key(key, study_config, wildcards)``: where a dotted key of the settings lives in
+    the study's config files, when the settings reshape the config (a per-task section
+    handed over as ``task``); None when the settings keys are config keys already.
     """
 
     module: str
     settings: Settings
     seed: Seed | None = None
     depth: int = 0
+    config_key: ConfigKey | None = None
 
 
 @dataclass(frozen=True)

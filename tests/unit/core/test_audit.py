@@ -4,6 +4,9 @@ and config, on hand-made records (the smoke-run audit tests are in test_workflow
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +93,26 @@ def test_diff_names_dotted_keys():
     new = {"a": {"b": 2, "c": [1, 2]}, "e": 1}
     assert settings.diff(old, new) == ["a.b: 1 -> 2", "d: 0 -> (absent)", "e: (absent) -> 1"]
     assert settings.diff(old, old) == []
+    assert settings.diff(old, new, prefix="s") == ["s.a.b: 1 -> 2", "s.d: 0 -> (absent)",
+                                                   "s.e: (absent) -> 1"]
+    assert settings.diff(old, new, rename=str.upper) == ["A.B: 1 -> 2", "D: 0 -> (absent)",
+                                                         "E: (absent) -> 1"]
+    assert settings.diff(1, 2) == ["(value): 1 -> 2"]
+
+
+@pytest.mark.parametrize("step,wildcards,key,where", [
+    ("dataset", {"task": "tmaze"}, "task.arm_length", "task.tmaze.arm_length"),
+    ("train", {"task": "box", "net": "a1_k1_m0", "seed": "0"}, "training.iterations",
+     "overrides.box.training.iterations"),  # smoke.yaml overrides it for the box
+    ("train", {"task": "tmaze", "net": "a1_k1_m0", "seed": "0"}, "training.iterations",
+     "training.iterations"),
+    ("stats", {"task": "tmaze"}, "sweeps.alphas", "training.alphas"),
+    ("claims", {}, "claims.alpha", "claims.alpha"),
+])
+def test_settings_keys_are_named_as_the_config_files_spell_them(step, wildcards, key, where):
+    section = cfg("config.yaml", "smoke.yaml")["replay"]
+    to_config = REPLAY.steps[step].config_key
+    assert (to_config(key, section, wildcards) if to_config else key) == where
 
 
 # --------------------------------------------------------------------------- audit
@@ -174,8 +197,8 @@ def test_audit_invalid_config_now_is_a_problem(mini, capsys):
 def test_audit_without_record_or_config(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     Path("x.png").write_bytes(b"png")
-    assert cli.main(["audit", "x.png"]) == 1
-    assert "no provenance record" in capsys.readouterr().out
+    assert cli.main(["audit", "x.png"]) == 2
+    assert "x.png: no provenance record" in capsys.readouterr().err
     monkeypatch.delenv(provenance.CONFIGFILES_ENV, raising=False)
     rec = provenance.record(rule="replay_dataset", params={"seed": 1}, outputs=["d.nc"])
     io.write_netcdf(tiny(), "d.nc", rec, title="d", source="test")
@@ -200,3 +223,97 @@ def test_audit_detects_changed_inputs_and_code(tmp_path, monkeypatch):
     io.write_netcdf(tiny(), "p.nc", rec2, title="p", source="test")
     assert any("package code changed" in p for p in audit.audit("p.nc").problems)
     assert "NOT CURRENT" in audit.report(audit.audit("p.nc"))
+
+
+def test_audit_names_a_changed_per_task_key_by_its_config_path(mini):
+    text = mini.read_text()
+    assert "    tmaze: {" in text  # smoke.yaml's per-task section of the T-maze
+    mini.write_text(text.replace("    tmaze: {", "    tmaze: {arm_length: 0.77, ", 1))
+    (node,) = [n for n in audit.audit("f.png").nodes if n.problems]
+    assert node.rule == "replay_dataset"
+    assert "replay.task.tmaze.arm_length:" in node.problems[0] and "-> 0.77" in node.problems[0]
+
+
+# --------------------------------------------------------------------------- why no record
+def test_audit_says_what_is_wrong_with_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(provenance.CONFIGFILES_ENV, raising=False)
+    rec = provenance.record(rule="replay_dataset", params={"seed": 1}, outputs=["d.nc"])
+    io.write_netcdf(tiny(), "d.nc", rec, title="d", source="test")
+    Path("cut.nc").write_bytes(Path("d.nc").read_bytes()[:200])  # truncated netCDF
+    Path("noise.png").write_bytes(np.random.default_rng(0).bytes(300))
+    Path("fig.png").write_bytes(b"png")
+    Path("fig.prov.json").write_text('{"rule": "replay_figure", ')  # cut-off sidecar
+    xr.Dataset({"x": ("i", [1.0])}).to_netcdf("foreign.nc")
+    expected = {
+        "absent.png": "absent.png: not found",
+        "cut.nc": "cut.nc: not a netCDF file, or truncated",
+        "noise.png": "noise.png: no provenance record",
+        "fig.png": "fig.png: sidecar fig.prov.json unreadable",
+        "foreign.nc": "foreign.nc: a netCDF file without a `provenance` attribute",
+        ".": ".: a directory",
+    }
+    for path, message in expected.items():
+        assert cli.main(["audit", path]) == 2, path
+        err = capsys.readouterr().err
+        assert message in err, (path, err)
+        assert "no provenance record" not in err or path == "noise.png", (path, err)
+
+
+# --------------------------------------------------------------------------- gaps and repair
+def test_audit_flags_a_missing_intermediate_and_prints_its_repair(mini, capsys):
+    from snakemake.cli import get_argument_parser
+
+    Path("d.nc").unlink()  # the dataset the model was trained on; the model is still there
+    result = audit.audit("f.png")
+    stale = {n.rule: n.problems for n in result.nodes if n.problems}
+    assert set(stale) == {"replay_train", "replay_dataset"}, stale
+    assert any(p.startswith("d.nc: missing; rule replay_dataset task=tmaze wrote it")
+               for p in stale["replay_dataset"]), stale
+    assert cli.main(["audit", "f.png", "--profile", "profiles/slurm"]) == 1
+    out = capsys.readouterr().out
+    line = out.splitlines()[out.splitlines().index(next(
+        l for l in out.splitlines() if l.startswith("To remake"))) + 1]
+    argv = shlex.split(line)
+    assert argv[0] == "snakemake"
+    args = get_argument_parser().parse_args(argv[1:])  # as Snakemake reads it
+    assert args.targets == ["f.png"] and args.profile == ["profiles/slurm"]
+    assert sorted(args.forcerun) == ["d.nc", "m.nc"]  # exactly the stale jobs' outputs
+    assert [str(f) for f in args.configfile] == ["my.yaml"]
+
+
+def test_audit_fix_runs_the_repair_command(mini, monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda argv: calls.append(argv) or 0)
+    assert cli.main(["audit", "f.png", "--fix"]) == 0 and calls == []  # current: nothing to run
+    Path("m.nc").unlink()
+    assert cli.main(["audit", "f.png", "--fix"]) == 0
+    (argv,) = calls
+    assert argv[:3] == [sys.executable, "-m", "snakemake"]
+    assert argv[3:] == audit.repair_command(audit.audit("f.png"))[1:]
+    assert "--forcerun" in argv and "m.nc" in argv
+
+
+# --------------------------------------------------------------------------- tampering
+def _edit(path: str, change) -> None:
+    ds = xr.load_dataset(path)
+    ds = change(ds)
+    ds.to_netcdf(path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+@pytest.mark.parametrize("change", [
+    lambda ds: ds.assign(position=ds["position"] + 1e-9),
+    lambda ds: ds.drop_vars("position").assign(other=("i", [1.0])),
+    lambda ds: ds.assign(extra=("i", [0.0])),
+], ids=["value", "dropped", "added"])
+def test_audit_of_an_edited_netcdf_fails_on_that_file(mini, capsys, change):
+    _edit("d.nc", change)
+    with pytest.raises(io.ArtefactError, match=r"d\.nc: data changed after it was written"):
+        io.read_netcdf("d.nc")
+    assert cli.main(["audit", "d.nc"]) == 1
+    out = capsys.readouterr().out
+    assert "d.nc: data changed after it was written" in out
+    # and from downstream: the figure's lineage holds the edited file's job
+    problems = audit.audit("f.png").problems
+    assert any(p.startswith("d.nc: data changed") for p in problems), problems

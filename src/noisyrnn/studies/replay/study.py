@@ -11,7 +11,7 @@ from ...core.settings import wildcard
 from ...core.study import Step, Study
 from .checks import cross_key_errors
 from .nets import PACKING_KEYS, SWEEP_KEYS, sweeps
-from .sections import section
+from .sections import section, task_override
 
 STEPS_PKG = "studies.replay.steps"
 
@@ -62,6 +62,24 @@ def claims_settings(config: Mapping, wildcards: Any = None) -> dict:
     return {"claims": config["claims"]}
 
 
+def config_key(key: str, config: Mapping, wildcards: Any) -> str:
+    """A settings key as the config files spell it: the dataset's ``task`` section is
+    ``task.<task>``, a section key set by ``overrides.<task>`` names the override, and
+    ``sweeps`` are the sweep keys of ``training``."""
+    head, _, rest = key.partition(".")
+    task = dict(wildcards or {}).get("task")
+    if task is None:
+        return key
+    if head == "task":
+        return f"task.{task}" + (f".{rest}" if rest else "")
+    if head == "sweeps":
+        return f"training.{rest}" if rest else "training"
+    first = rest.split(".")[0]
+    if rest and first in (task_override(config, task).get(head) or {}):
+        return f"overrides.{task}.{key}"
+    return key
+
+
 def dataset_seed(config: Mapping, wildcards: Any = None) -> int:
     return int(config["dataset_seed"])
 
@@ -74,10 +92,13 @@ STUDY = Study(
     name="replay",
     title="Leakage, adaptation and momentum in noisy-RNN replay",
     steps={
-        "dataset": Step(f"{STEPS_PKG}.dataset", dataset_settings, dataset_seed, depth=4),
-        "train": Step(f"{STEPS_PKG}.train", train_settings, network_seed, depth=3),
-        "replay": Step(f"{STEPS_PKG}.replay", replay_settings, network_seed, depth=2),
-        "stats": Step(f"{STEPS_PKG}.stats", stats_settings, depth=1),
+        "dataset": Step(f"{STEPS_PKG}.dataset", dataset_settings, dataset_seed, depth=4,
+                        config_key=config_key),
+        "train": Step(f"{STEPS_PKG}.train", train_settings, network_seed, depth=3,
+                      config_key=config_key),
+        "replay": Step(f"{STEPS_PKG}.replay", replay_settings, network_seed, depth=2,
+                       config_key=config_key),
+        "stats": Step(f"{STEPS_PKG}.stats", stats_settings, depth=1, config_key=config_key),
         "gauss_markov": Step(f"{STEPS_PKG}.gauss_markov", gauss_markov_settings, depth=1),
         "figure": Step("studies.replay.figures", figure_settings),
         "claims": Step("studies.replay.claims", claims_settings),

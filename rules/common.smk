@@ -56,9 +56,14 @@ def configfiles_read():
 
 def record_configfiles():
     """Tell jobs (and through their provenance, `noisyrnn audit`) which config files this
-    run read and the schema folder that filled the defaults in."""
+    run read, the schema folder that filled the defaults in, and the Snakefile (the audit's
+    repair command names it when run from another directory)."""
     os.environ[provenance.CONFIGFILES_ENV] = json.dumps(
-        {"files": configfiles_read(), "schema": _workdir_path(SCHEMA_DIR)}
+        {
+            "files": configfiles_read(),
+            "schema": _workdir_path(SCHEMA_DIR),
+            "snakefile": _workdir_path(workflow.main_snakefile),
+        }
     )
 
 

@@ -76,6 +76,7 @@ class Audit:
     nodes: list[Node]
     config_files: list[str] = field(default_factory=list)
     config_note: str = ""
+    snakefile: str = ""  # the Snakefile the run used, as recorded
     # why there are no nodes: not found, not a netCDF, sidecar unreadable, no record
     unreadable: str = ""
 
@@ -128,7 +129,8 @@ def audit(
     files = [str(f) for f in (configfiles or source.get("files") or ())]
     if schema is None and source.get("schema"):
         schema = source["schema"]
-    result = Audit(str(path), nodes, config_files=files)
+    result = Audit(str(path), nodes, config_files=files,
+                   snakefile=str(source.get("snakefile") or ""))
     try:
         config, result.config_note = _load_config(files, schema)
     except settings.ConfigError as err:
@@ -308,7 +310,14 @@ def repair_command(result: Audit, profile: str = DEFAULT_PROFILE) -> list[str] |
               if n.problems and n.outputs and not any(_GONE in p for p in n.problems)]
     if not forced:
         return None
-    cmd = ["snakemake", "--profile", profile, result.path, "--forcerun", *dict.fromkeys(forced)]
+    cmd = ["snakemake", "--profile", profile]
+    if not Path("Snakefile").is_file() and result.snakefile and Path(result.snakefile).is_file():
+        # audited from a working directory the run chose with --directory: name the workflow
+        workflow_dir = Path(result.snakefile).parent
+        if not Path(profile).is_dir() and (workflow_dir / profile).is_dir():
+            cmd[2] = str(workflow_dir / profile)
+        cmd += ["--snakefile", result.snakefile, "--directory", "."]
+    cmd += [result.path, "--forcerun", *dict.fromkeys(forced)]
     if result.config_files:
         cmd += ["--configfile", *result.config_files]
     return cmd

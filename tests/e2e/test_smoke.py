@@ -25,6 +25,7 @@ from support import (
     configfile_args,
     job_stats,
     load_yaml_config,
+    output,
     replay_net_ids,
     snakemake,
 )
@@ -151,7 +152,7 @@ def _artefacts(root: Path) -> list[Path]:
     """Every result a user could audit: netCDF files, models and figures."""
     res = root / "results"
     return sorted([*res.rglob("*.nc"), *res.rglob("*.pt"), *res.glob("*/figures/*.png"),
-                   *res.glob("*/figures/*.pdf")])
+                   *res.glob("*/figures/*.pdf"), *res.glob("*/claims.csv"), *res.glob("*/claims.md")])
 
 
 def test_smoke_audit_every_output_clean(smoke_run, capsys):
@@ -197,8 +198,60 @@ def test_smoke_audit_names_an_edited_file(smoke_copy, victim, capsys):
             pytest.fail(f"{victim}: no finite float value to edit")
     with chdir(smoke_copy):
         assert cli.main(["audit", "results/replay/figures/fig2_leakage.png"]) == 1
-    out = capsys.readouterr().out
-    assert "NOT CURRENT" in out and f"{victim}: changed since rule" in out, out[-3000:]
+        out = capsys.readouterr().out
+        assert "NOT CURRENT" in out and f"{victim}: changed since rule" in out, out[-3000:]
+        # the edited file itself fails its own audit: its data no longer match its digest
+        assert cli.main(["audit", victim]) == 1
+        out = capsys.readouterr().out
+        assert f"{victim}: data changed after it was written" in out, out[-3000:]
+
+
+def test_smoke_claims_table_audits_through_its_sidecar(smoke_run, capsys):
+    from noisyrnn.core import audit
+
+    with chdir(smoke_run):
+        for table in ("results/replay/claims.csv", "results/replay/claims.md"):
+            result = audit.audit(table)
+            assert result.current, result.problems
+            stats = {o for n in result.nodes if n.rule == "replay_stats" for o in n.outputs}
+            assert {f"results/replay/stats/{t}.nc" for t in ("tmaze", "triangle", "box")} <= stats
+
+
+def test_dropped_variable_fails_the_figure_naming_the_file(smoke_copy):
+    """The edit that used to pass silently: a stats variable dropped, the figure redrawn."""
+    import xarray as xr
+
+    stats = smoke_copy / "results/replay/stats/tmaze.nc"
+    ds = xr.load_dataset(stats).drop_vars("compression_ratio")
+    ds.to_netcdf(stats.with_suffix(".tmp"))
+    os.replace(stats.with_suffix(".tmp"), stats)
+    res = snakemake("--profile", str(ROOT / "profiles/local"), "--cores", "1", "fig4_momentum",
+                    *configfile_args(["config/smoke.yaml"]), workdir=smoke_copy)
+    assert res.returncode != 0, output(res)[-3000:]
+    log = (smoke_copy / "logs/replay/figure/fig4_momentum.log").read_text()
+    assert "results/replay/stats/tmaze.nc" in log and "data changed after it was written" in log, log[-3000:]
+
+
+def test_missing_intermediate_is_flagged_and_fixed_in_one_step(smoke_copy, capsys):
+    """A model deleted after the run (an interrupted cleanup, a quota): Snakemake does not
+    remake a missing intermediate whose consumers are up to date; the audit does."""
+    from noisyrnn.core import audit, cli
+
+    models = sorted((smoke_copy / "results/replay/models/tmaze").rglob("*.pt"))
+    victim = models[-1]
+    victim.unlink()
+    rel = str(victim.relative_to(smoke_copy))
+    with chdir(smoke_copy):
+        result = audit.audit("results/replay/claims.csv")
+        assert any(p.startswith(f"{rel}: missing; rule replay_train") for p in result.problems), \
+            result.problems
+        cmd = audit.repair_command(result)
+        assert rel in cmd[cmd.index("--forcerun") + 1:]
+        assert cli.main(["audit", "results/replay/claims.csv", "--fix"]) == 0, \
+            capsys.readouterr().out[-3000:]
+        assert victim.is_file()
+        after = audit.audit("results/replay/claims.csv")
+        assert after.current, after.problems
 
 
 def test_smoke_audit_config_change_marks_affected_nodes(smoke_run, tmp_path):
@@ -395,7 +448,11 @@ def test_smoke_run_ends_with_where_its_results_are(smoke_run):
     assert counts and int(counts[1]) == int(verdicts.sum())
     assert [int(counts[i]) for i in (2, 3, 4)] == [
         int(verdicts.get(v, 0)) for v in ("supported", "contradicted", "inconclusive")]
-    assert "make report" in tail and "--configfile config/config.yaml config/smoke.yaml" in tail
+    # the report line names the config files this run read, as the run recorded them
+    files = json.loads((smoke_run / ".snakemake/noisyrnn/last-run.json").read_text())["configfiles"]
+    # (the tests run in a working directory without config/config.yaml, so only smoke.yaml)
+    assert Path(files[-1]).name == "smoke.yaml", files
+    assert "make report" in tail and "--configfile " + " ".join(files) in tail
     # a quiet console: no shell lines for script rules, one short progress line per training quarter
     assert "Shell command: None" not in out
     assert re.search(r"^  \[tmaze/a1_k1_m0 seeds \[0, 1\]\] 100% \(\d+/\d+\) .*done in", out, re.M)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ...core import io
 from ...core.config import Section
 
 
@@ -112,14 +113,10 @@ def select_variant(ds: xr.Dataset, b_a: float, lambda_v: float) -> xr.Dataset:
 
 
 def load_stats(stats_ncs: dict[str, str]) -> dict[str, xr.Dataset]:
-    """Open (and load into memory) each statistics file; keys are kept."""
-    out = {}
-    for key, path in (stats_ncs or {}).items():
-        if path is None:
-            continue
-        with xr.open_dataset(path) as ds:
-            out[key] = ds.load()
-    return out
+    """Load each statistics file into memory; keys are kept. Through the checked reader, so a
+    file edited after it was written (its data digest) stops the figure or table that reads it."""
+    return {key: io.read_netcdf(path) for key, path in (stats_ncs or {}).items()
+            if path is not None}
 
 
 def gauss_markov_gap(gm: xr.Dataset) -> float:

@@ -10,6 +10,10 @@ statistic. Study modules (e.g. :mod:`noisyrnn.studies.replay.figures`) build the
   claims engine's (:func:`noisyrnn.core.inference.mean_ci_over_axis0`, Student t), so a figure's
   band and a claims row's interval are the same interval.
 * :func:`bar_ci` draws grouped bars (mean over seeds) with CI whiskers and per-seed dots.
+* :func:`time_paths` draws trajectories coloured by time step and returns the mappable for
+  the colourbar that explains the colour.
+* :class:`PanelLetters` hands out panel letters (a), (b), … in the order panels are titled;
+  :func:`panel_letter_of` reads one back.
 * :func:`mark_missing`, :func:`panel_label`, :func:`note` label panels.
 
 All helpers use the Agg-safe object-oriented matplotlib API (no ``pyplot`` state besides figure
@@ -25,9 +29,14 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)
 
+import re  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import Normalize  # noqa: E402
 
 from .inference import mean_ci_over_axis0  # noqa: E402
 
@@ -41,6 +50,9 @@ __all__ = [
     "colors",
     "ci_band",
     "bar_ci",
+    "time_paths",
+    "PanelLetters",
+    "panel_letter_of",
     "mark_missing",
     "panel_label",
     "note",
@@ -131,12 +143,14 @@ def bar_ci(
     seed: int = 0,
     show_points: bool = True,
     missing_text: str = "n/a",
+    legend: bool = True,
 ):
     """Grouped bars: mean over seeds with t-interval whiskers and per-seed dots (``seed``: the
     dots' jitter).
 
     ``values`` has shape ``(seed, group)`` or, with ``hue_labels``, ``(seed, group, hue)``. A bar
     with no finite value is left empty and marked ``missing_text`` (a gap, never a zero).
+    ``legend=False`` leaves the hue legend to the caller (e.g. one legend for the whole figure).
     """
     v = np.asarray(values, dtype=float)
     if v.ndim == 1:
@@ -200,9 +214,90 @@ def bar_ci(
             )
     ax.set_xticks(xs)
     ax.set_xticklabels(list(labels), rotation=30, ha="right")
-    if hue_labels[0] is not None:
+    if legend and hue_labels[0] is not None:
         ax.legend(fontsize=6)
     return ax
+
+
+def time_paths(
+    ax,
+    paths: Any,
+    n_steps: int | None = None,
+    cmap: str = SEQUENTIAL,
+    lw: float = 0.9,
+    start_marker: bool = True,
+) -> tuple[ScalarMappable, int]:
+    """Trajectories ``paths`` (trajectory, time, 2), each segment coloured by its time step.
+
+    Step ``t`` (0 = start) maps to ``cmap`` over ``[0, n_steps]`` (default: the paths' last
+    index), so several panels drawn with the same ``n_steps`` share one colour scale. A segment
+    touching a non-finite point is left out (a gap); a dot marks each trajectory's first finite
+    point. Returns ``(mappable, n_bad)``: the mappable for ``figure.colorbar`` and the number of
+    trajectories with a non-finite point.
+    """
+    p = np.asarray(paths, dtype=float)
+    if p.ndim != 3 or p.shape[-1] != 2:
+        raise ValueError(f"paths must have shape (trajectory, time, 2), got {p.shape}")
+    n_t = p.shape[1]
+    top = max(int(n_steps if n_steps is not None else n_t - 1), 1)
+    norm = Normalize(vmin=0, vmax=top)
+    cm = plt.get_cmap(cmap)
+    ok = np.all(np.isfinite(p), axis=-1)  # (trajectory, time)
+    segs, cols = [], []
+    n_bad = 0
+    for traj, good in zip(p, ok):
+        n_bad += int(not good.all())
+        both = good[:-1] & good[1:]
+        if both.any():
+            seg = np.stack([traj[:-1], traj[1:]], axis=1)[both]  # (n, 2 points, 2)
+            segs.append(seg)
+            cols.append(cm(norm(np.flatnonzero(both) + 0.5)))
+    if segs:
+        lc = LineCollection(np.concatenate(segs), colors=np.concatenate(cols), linewidths=lw)
+        ax.add_collection(lc, autolim=False)
+    pts = p[ok]
+    if pts.size:
+        ax.update_datalim(pts)
+        ax.autoscale_view()
+    if start_marker:
+        for traj, good in zip(p, ok):
+            if good.any():
+                i = int(np.argmax(good))
+                ax.plot(traj[i, 0], traj[i, 1], "o", color=cm(norm(i)), ms=3.5, mec="k", mew=0.5, zorder=4)
+    sm = ScalarMappable(norm=norm, cmap=cm)
+    sm.set_array([])
+    return sm, n_bad
+
+
+class PanelLetters:
+    """Panel letters in the order panels are titled: ``title(ax, text)`` writes
+    ``"(a) text"``, the next call ``"(b) …"``, and so on (``aa``, ``ab``, … after ``z``)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def next(self) -> str:
+        i, out = self.count, ""
+        self.count += 1
+        while True:
+            out = chr(ord("a") + i % 26) + out
+            i = i // 26 - 1
+            if i < 0:
+                return out
+
+    def title(self, ax, text: str = "", **kw) -> str:
+        letter = self.next()
+        ax.set_title(f"({letter}) {text}".rstrip(), **kw)
+        return letter
+
+
+_LETTER = re.compile(r"^\(([a-z]+)\)(\s|$)")
+
+
+def panel_letter_of(ax) -> str | None:
+    """The panel letter a :class:`PanelLetters` title gave ``ax`` (``"a"``), or None."""
+    m = _LETTER.match(ax.get_title())
+    return m.group(1) if m else None
 
 
 def mark_missing(ax, text: str = "not available") -> None:

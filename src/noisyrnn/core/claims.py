@@ -47,7 +47,7 @@ COLUMNS = ["claim", "study", "condition", "metric", "comparison", "effect", "ci_
            "n", "p", "q", "verdict", "margin", "rule", "parts", "note"]
 
 __all__ = ["COLUMNS", "Part", "Rule", "SUPPORTED", "CONTRADICTED", "INCONCLUSIVE", "analytic",
-           "one_sample", "paired", "two_sample", "row", "table", "render_markdown", "write",
+           "within", "one_sample", "paired", "two_sample", "row", "table", "render_markdown", "write",
            "write_sidecars", "parse_parts", "config_files", "config_scale", "ANALYTIC_NOTE"]
 
 #: the note every analytic row carries: why it has no seeds, no interval, p or q
@@ -83,6 +83,9 @@ class Part:
     estimate: Estimate | None
     margin: float = 0.0
     threshold: float | None = None  # analytic parts: the value must exceed it
+    # interval parts: the estimate's interval must lie within [lo, hi] (a published value ±
+    # a margin, or a theory range)
+    bounds: tuple[float, float] | None = None
     notes: list[str] = field(default_factory=list)
     verdict: str = INCONCLUSIVE
     p_adjusted: float = np.nan
@@ -92,9 +95,15 @@ class Part:
         return self.threshold is not None
 
     @property
+    def interval(self) -> bool:
+        return self.bounds is not None
+
+    @property
     def claimed(self) -> str:
         """What the paper claims, e.g. "claimed > 0" or "claimed > -0.05" (non-inferiority)."""
         side = ">" if self.direction > 0 else "<"
+        if self.interval:
+            return f"claimed between {self.bounds[0]:g} and {self.bounds[1]:g}"
         if self.analytic:
             return f"claimed > {self.threshold:g}"
         return f"claimed {side} {-self.direction * self.margin if self.margin else 0:g}"
@@ -156,9 +165,35 @@ def analytic(metric: str, comparison: str, value: float, threshold: float) -> Pa
     return Part(metric, comparison, +1, est, threshold=float(threshold))
 
 
+def within(metric: str, comparison: str, estimate: float, lo: float, hi: float, n: int,
+           bounds: tuple[float, float], *, notes: Sequence[str] = ()) -> Part:
+    """An estimate with its own interval [lo, hi] (a fit's bootstrap interval, say) against a
+    claimed range ``bounds`` (a published value ± a margin, or a theory range): supported if
+    the interval lies inside the range, contradicted if it lies wholly outside, inconclusive
+    if it straddles a bound or there is no estimate. No p-value: an interval-inclusion rule,
+    stated in the row."""
+    est = Estimate(float(estimate), float(lo), float(hi), int(n), np.nan, np.nan, np.nan)
+    return Part(metric, comparison, +1, est, bounds=(float(bounds[0]), float(bounds[1])),
+                notes=list(notes))
+
+
+def _interval_verdict(part: Part) -> str:
+    e, (a, b) = part.estimate, part.bounds
+    if e is None or not (np.isfinite(e.lo) and np.isfinite(e.hi)):
+        return INCONCLUSIVE
+    if a <= e.lo and e.hi <= b:
+        return SUPPORTED
+    if e.hi < a or e.lo > b:
+        return CONTRADICTED
+    return INCONCLUSIVE
+
+
 def _part_verdicts(parts: Sequence[Part], rule: Rule) -> None:
     """Each part's verdict at its Holm-adjusted p within the claim (inference.multipart)."""
-    tested = [p for p in parts if not p.analytic and p.estimate is not None]
+    for p in parts:
+        if p.interval:
+            p.verdict = _interval_verdict(p)
+    tested = [p for p in parts if not p.analytic and not p.interval and p.estimate is not None]
     if tested:
         _, per, adjusted = multipart([(p.estimate, p.direction) for p in tested], "all",
                                      alpha=rule.alpha, min_n=rule.min_seeds)
@@ -186,6 +221,12 @@ def row(claim: str, study: str, condition: str, parts: Sequence[Part], rule: Rul
     e = first.estimate
     if first.analytic:
         text = f"analytic (no sampling): supported if the value exceeds {first.threshold:g}"
+    elif all(p.interval for p in parts):
+        text = ("interval inclusion: supported if the estimate's interval lies inside the claimed "
+                "range, contradicted if wholly outside, inconclusive if it straddles a bound or "
+                "there is no estimate")
+        if len(parts) > 1:
+            text += f"; parts combined with {combine.upper()}"
     else:
         text = rule.text()
         if len(parts) > 1:

@@ -329,7 +329,7 @@ def _outline(ax, box: float | None) -> None:
     if box is None:
         return
     h = box / 2.0
-    ax.add_patch(Rectangle((-h, -h), box, box, fill=False, ec="0.25", lw=1.0, zorder=1))
+    ax.add_patch(Rectangle((-h, -h), box, box, fill=False, ec="0.2", lw=1.4, zorder=1))
     ax.update_datalim([(-h, -h), (h, h)])
     ax.autoscale_view()
 

@@ -7,7 +7,9 @@
 The noise sits *inside* the tanh (unlike the core cell, whose noise is added outside φ), hence a
 cell of its own; every layer is a :class:`noisyrnn.core.population.StackedLinear`, so each
 network's matmuls are one slice of a ``bmm`` and K networks train as one model with the core
-trainer. The leak α is per network (the long-τ family trains at α = 0.25). ``linear_readout``
+trainer. Inside the tanh, b_rec + W_in u_t + b_in + ε_t is all drive, so the recurrence runs on
+the core's fused BPTT (:func:`noisyrnn.core.bptt.rollout`, one dL/dW matmul after the sweep);
+``bptt.use_fused(False)`` selects the plain autograd loop, the reference it is tested against. The leak α is per network (the long-τ family trains at α = 0.25). ``linear_readout``
 drops the sigmoid (the no-memory control).
 
 Initialisation depends on a network's seed alone (paired design, STM.md §7): the network with
@@ -30,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...core import bptt
 from ...core.population import StackedLinear
 
 BIAS_INITS = ("torch_default", "zeros")
@@ -167,21 +170,31 @@ class LeakyTanhPopulation(nn.Module):
         u = u.to(device=like.device, dtype=like.dtype)
         z, noise = self.draw(batch, steps, generators, sigma, like, lengths)
         r = torch.tanh(z) if r0 is None else r0.to(device=like.device, dtype=like.dtype)
-        drive = self.inp(u).permute(2, 0, 1, 3)  # (T, K, B, N): W_in u_t + b_in
         alpha = self.alpha.to(like.dtype)
         if bool((self.alpha == self.alpha[0]).all()):
             a, keep = float(self.alpha[0]), 1.0 - float(self.alpha[0])
         else:
             a = alpha.view(self.k, 1, 1)
             keep = (1.0 - self.alpha.double()).to(like.dtype).view(self.k, 1, 1)
-        rates = [r]
-        for t in range(steps):
-            pre = self.rec(r) + drive[t]
-            if noise is not None:
-                pre = pre + noise[t]
-            r = keep * r + a * torch.tanh(pre)
-            rates.append(r)
-        rates_t = torch.stack(rates, dim=2)  # (K, B, T + 1, N)
+        if bptt.enabled():
+            # everything but W r_t is drive: b_rec + W_in u_t + b_in + ε_t, for all steps at
+            # once (time-major); the core's fused rollout then runs pre_t = W r_t + drive_t
+            drive = (self.inp(u) + self.rec.bias[:, None, None, :]).permute(2, 0, 1, 3)
+            drive = (drive + noise if noise is not None else drive).contiguous()
+            hidden = bptt.rollout(r, drive, self.rec.weight, None, keep, a, "tanh")  # (T+1, K, B, N)
+            rates_t = hidden.permute(1, 2, 0, 3)
+        else:
+            # the reference autograd loop; the drive is unbound (not indexed) so that backward
+            # stacks the step gradients once instead of filling a (T, K, B, N) zero tensor per step
+            drive = self.inp(u).permute(2, 0, 1, 3).unbind(0)
+            rates = [r]
+            for t in range(steps):
+                pre = self.rec(r) + drive[t]
+                if noise is not None:
+                    pre = pre + noise[t]
+                r = keep * r + a * torch.tanh(pre)
+                rates.append(r)
+            rates_t = torch.stack(rates, dim=2)  # (K, B, T + 1, N)
         logits = self.out(rates_t[:, :, :steps])
         outputs = logits if self.linear_readout else torch.sigmoid(logits)
         return outputs, rates_t

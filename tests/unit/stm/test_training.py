@@ -244,3 +244,43 @@ def test_free_run_is_the_cue1_trial_then_zeros():
     np.testing.assert_allclose(rates, expect[0, 0, :-1].numpy(), rtol=1e-12, atol=1e-14)
     other = training.free_run(ds, 1, lay, extra_factor=9, sigma=1e-3, seed=12)
     assert not np.array_equal(other, rates)
+
+
+def test_checkpoint_resume_ends_as_an_uninterrupted_run(tmp_path, monkeypatch):
+    specs = [_spec(lr=0.2, seed=0, epochs=5), _spec(lr=0.1, delay_ms=40, seed=1, epochs=3)]
+    whole = _grid(specs)
+    ckpt = tmp_path / "pop.pt"
+    real = training.train_population
+    monkeypatch.setattr(training, "train_population", lambda *a, **kw: real(*a, stop_after=2, **kw))
+    _grid(specs, checkpoint=ckpt, checkpoint_every=2)  # interrupted after epoch 2
+    assert ckpt.exists()
+    assert torch.load(ckpt, weights_only=False)["iteration"] == 2
+    monkeypatch.setattr(training, "train_population", real)
+    calls = []
+    loss = training.DelayObjective.loss
+    monkeypatch.setattr(training.DelayObjective, "loss", lambda self, *a: calls.append(1) or loss(self, *a))
+    resumed = _grid(specs, checkpoint=ckpt, checkpoint_every=2)
+    assert len(calls) == 3  # epochs 3, 4, 5 only: it resumed
+    np.testing.assert_array_equal(resumed["loss"].values, whole["loss"].values)
+    np.testing.assert_array_equal(resumed["accuracy"].values, whole["accuracy"].values)
+    for name in model.WEIGHT_NAMES:
+        np.testing.assert_array_equal(resumed[name].values, whole[name].values)
+
+
+def test_control_trains_with_a_linear_readout():
+    ds = _grid([_spec(lr=0.05, delay_ms=40, epochs=3), _spec(lr=0.05, delay_ms=80, epochs=3)],
+               model_kw={"n_hidden": N, "linear_readout": True},
+               task_kw={"control": True})
+    assert ds.attrs["linear_readout"] == 1 and ds.attrs["task_control"] == 1
+    assert ds["n_steps"].values.tolist() == [6 + 8, 6 + 16]
+    assert np.isfinite(ds["loss"].values).all()
+    # a linear readout is not squashed: the same weights through a sigmoid give other outputs
+    lay = tasks.trial_layout(40, control=True)
+    u = torch.from_numpy(tasks.trials(lay, 1).u).double()[:1][None]
+    w = {n: ds[n].values[0] for n in training.WEIGHT_VARS}
+    outs = []
+    for linear in (True, False):
+        pop = model.from_weights(w, linear_readout=linear, dtype=torch.float64)
+        with torch.no_grad():
+            outs.append(pop(u, [torch.Generator().manual_seed(0)], 0.0)[0])
+    torch.testing.assert_close(torch.sigmoid(outs[0]), outs[1])

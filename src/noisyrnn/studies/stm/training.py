@@ -145,7 +145,7 @@ def train_grid(
     momentum: float = 0.9,
     weight_decay: float = 1e-7,
     grad_clip: float = 0.0,
-    checkpoint_every: int = 0,
+    checkpoint_every: int | None = None,
 ) -> xr.Dataset:
     """Train the networks of ``specs`` as one population; their histories and final weights.
 
@@ -160,6 +160,10 @@ def train_grid(
     ``alpha``, ``n_steps`` and ``diverged_at_epoch`` (-1: never); coords ``lr``, ``delay_ms``,
     ``seed``, ``epochs`` per net. With ``log_every`` > 1 the loss is the mean over the epochs
     since the last log and the metrics those of the logged epoch.
+
+    ``checkpoint``: a file the population's whole state is saved to every ``checkpoint_every``
+    epochs (default 100 when a file is named) and resumed from when it exists (bitwise on the
+    CPU); None: no checkpoints.
     """
     if not specs:
         raise ValueError("train_grid needs at least one network spec")
@@ -169,6 +173,8 @@ def train_grid(
             raise KeyError(f"spec {i} lacks {sorted(missing)}")
         if int(s["epochs"]) < 1:
             raise ValueError(f"spec {i}: epochs={s['epochs']!r} must be >= 1")
+    if checkpoint_every is None:
+        checkpoint_every = 100 if checkpoint else 0
     mkw = _model_kw(model_kw)
     dtype = mkw.pop("dtype", torch.float32)
     task_kw = dict(task_kw)

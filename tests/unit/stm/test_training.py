@@ -162,6 +162,8 @@ def test_epochs_for_by_hand():
     assert training.epochs_for(0.01, 30, 1000) == 3000
     assert training.epochs_for(0.001, 100, 1000) == 100000
     assert training.epochs_for(0.02, 30, 1000) == 1500
+    assert training.epochs_for(0.0248, 30, 1000) == 1210  # 1209.7 rounded up
+    assert training.epochs_for(1.0, 30, 0) == 30
 
 
 def test_padding_is_exact():

@@ -25,6 +25,21 @@ from support import (
     snakemake,
 )
 
+STM_FIGURES = 8  # STM.md §5 less the rank-2 and long-τ figures (not built)
+
+
+def stm_expected_counts(section: dict) -> dict:
+    """The stm DAG counted from the config by hand: per family one task, one stats file and
+    ceil(#lrs / lrs_per_job) training and analysis jobs; the theory, 8 figures, the claims."""
+    families = section["families"]
+    per_job = section["training"].get("lrs_per_job", 0)
+    jobs = sum(1 if per_job == 0 else -(-section["family"][f]["lr_logspace"][2] // per_job)
+               for f in families)
+    return {"stm_task": len(families), "stm_train": jobs, "stm_analyse": jobs,
+            "stm_stats": len(families), "stm_theory": 1, "stm_figure": STM_FIGURES,
+            "stm_claims": 1}
+
+
 @pytest.mark.parametrize("files", CONFIG_SETS, ids=lambda f: "+".join(Path(x).stem for x in f))
 def test_dry_run_job_counts(files, tmp_path):
     res = snakemake("-n", *configfile_args(files), workdir=tmp_path)
@@ -33,6 +48,8 @@ def test_dry_run_job_counts(files, tmp_path):
     expected = {"all": 1}
     if "replay" in cfg["studies"]:
         expected.update(replay_expected_counts(cfg["replay"]))
+    if "stm" in cfg["studies"]:
+        expected.update(stm_expected_counts(cfg["stm"]))
     assert job_stats(output(res)) == expected
 
 

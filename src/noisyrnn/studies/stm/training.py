@@ -16,7 +16,6 @@ as the loss does.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from ...core.cell import StepParams
 from ...core.training import train_population
 from . import model as stm_model
 from . import tasks
+from .grid import epochs_for  # noqa: F401  (re-exported: the one home is grid)
 
 __all__ = ["DelayObjective", "LoopCfg", "epochs_for", "free_run", "train_grid"]
 
@@ -40,15 +40,6 @@ METRICS = {
     "accuracy": ("accuracy on the accuracy window (1 − mean |argmax o − argmax target|)", "1"),
     "reliability": ("mean normalised output o/Σo of the correct channel on the accuracy window", "1"),
 }
-
-
-def epochs_for(lr: float, c: float, min_epochs: int) -> int:
-    """max(min_epochs, c / lr) epochs (STM.md §3: c = 30 without post, 100 with), c / lr rounded
-    up (a hair of float slack so that 30 / 0.001 is 30000): low learning rates train longer, so
-    each network gets a comparable total step length lr · epochs."""
-    if lr <= 0:
-        raise ValueError(f"lr={lr!r} must be > 0")
-    return int(max(int(min_epochs), math.ceil(float(c) / float(lr) - 1e-9)))
 
 
 @dataclass(frozen=True)

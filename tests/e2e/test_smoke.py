@@ -120,7 +120,8 @@ def test_smoke_changes_rerun_only_what_they_affect(smoke_run, tmp_path):
         },
         # how seeds are packed into populations changes no result: nothing to do
         "replay: {training: {group_size: 1, group_memory_mb: 10}}\n": {},
-        "replay: {claims: {adapt_b_a: 0.5}}\n": {"replay_figure": len(REPLAY_FIGURES), "replay_claims": 1, "all": 1},
+        # (a claims key among the sweeps' values: the cross-key check refuses any other)
+        "replay: {claims: {alpha: 0.01}}\n": {"replay_figure": len(REPLAY_FIGURES), "replay_claims": 1, "all": 1},
         "replay: {replay: {n_traj: 9}}\n": {
             "replay_replay": sum(len(replay_net_ids(cfg, t)[1]) for t in cfg["tasks"]) * len(cfg["seeds"]),
             "replay_stats": len(cfg["tasks"]), "replay_figure": len(REPLAY_FIGURES),
@@ -274,7 +275,8 @@ def test_smoke_audit_config_change_marks_affected_nodes(smoke_run, tmp_path):
 # --------------------------------------------------------------------------- bad input (smoke)
 @pytest.mark.parametrize("damage,message", [
     ("truncate", "truncated or corrupt"),
-    ("drop_dim", "missing"),
+    # the file's own digest catches the edit before the dimension check would
+    ("drop_dim", "data changed after it was written"),
 ])
 def test_bad_dataset_fails_the_job_naming_the_file(smoke_copy, damage, message):
     import xarray as xr

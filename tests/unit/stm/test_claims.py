@@ -12,7 +12,7 @@ from noisyrnn.studies.stm import claims
 
 
 def stats(beta=2.7, se=0.05, n=5, lo=2.5, hi=2.9, sp_beta=4.2, sp_se=0.1, seeds=5,
-          sp_short=0.6, sp_long=0.1, grid_sp=0.3) -> xr.Dataset:
+          sp_short=0.6, sp_long=0.1, grid_sp=0.3, boot_seeds=10) -> xr.Dataset:
     rng = np.random.default_rng(0)
     sp = np.stack([np.full(seeds, sp_short), np.full(seeds, sp_long)], axis=1) + rng.normal(0, 0.02, (seeds, 2))
     nl = np.stack([np.full(seeds, 0.0), np.full(seeds, 0.7)], axis=1) + rng.normal(0, 0.02, (seeds, 2))
@@ -25,7 +25,8 @@ def stats(beta=2.7, se=0.05, n=5, lo=2.5, hi=2.9, sp_beta=4.2, sp_se=0.1, seeds=
                 seed_frac_not_learned=(("seed", "delay_ms"), nl),
                 seed_frac_sp_grid=(("seed",), np.full(seeds, grid_sp) + rng.normal(0, 0.02, seeds)))
     return xr.Dataset(data, coords={"seed": np.arange(seeds), "delay_ms": [0, 400]},
-                      attrs={"family": "nopost", "min_lrs": 4})
+                      attrs={"family": "nopost", "min_lrs": 4, "n_seeds": boot_seeds,
+                             "bootstrap_min_seeds": 10})
 
 
 def verdicts(df):
@@ -63,3 +64,10 @@ def test_theory_ranges_and_phase_claims():
     assert v["A7"] == engine.SUPPORTED      # post suppresses SP (paired by seed)
     v = verdicts(claims.claims_table({"nopost": stats(grid_sp=0.02), "post": stats(grid_sp=0.3)}))
     assert v["A7"] == engine.CONTRADICTED
+
+
+def test_bootstrap_from_too_few_seeds_is_reported_but_decides_nothing():
+    df = claims.claims_table({"nopost": stats(boot_seeds=4)})
+    row = df.set_index("claim").loc["A1"]
+    assert row["verdict"] == engine.INCONCLUSIVE
+    assert "[2.5, 2.9] from 4 seeds is not used for a verdict" in row["note"]

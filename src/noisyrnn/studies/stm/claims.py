@@ -89,9 +89,17 @@ def beta_part(claim: str, ds: xr.Dataset, prefix: str, bootstrap: bool, margin: 
     """Our β (and its interval) against published ± margin, or against ``bounds``."""
     beta, se, n = (_scalar(ds, f"{prefix}_{k}") for k in ("beta", "se", "n"))
     n = int(n) if np.isfinite(n) else 0
+    uncalibrated = ""
     if bootstrap:
         lo, hi = _scalar(ds, "beta_boot_lo"), _scalar(ds, "beta_boot_hi")
         how = "bootstrap over seeds"
+        seeds, need = int(ds.attrs.get("n_seeds", 0)), int(ds.attrs.get("bootstrap_min_seeds", 10))
+        if seeds < need and np.isfinite(lo):
+            # reported, but not used for a verdict: at few seeds it covers far less than 95 %
+            uncalibrated = (f"bootstrap interval [{lo:.3g}, {hi:.3g}] from {seeds} seeds is not "
+                            f"used for a verdict (needs {need}: its coverage was measured 0.755 "
+                            "at 4 seeds); no verdict")
+            lo = hi = np.nan
     else:
         lo, hi = _t_interval(beta, se, n)
         how = "fit's 95 % t interval"
@@ -108,6 +116,8 @@ def beta_part(claim: str, ds: xr.Dataset, prefix: str, bootstrap: bool, margin: 
     else:
         notes.append(f"ours β = {beta:.3g} ± {se:.2g} (fit SE), R² = {_scalar(ds, f'{prefix}_r2'):.2f}, "
                      f"{n} lrs; interval: {how}")
+    if uncalibrated:
+        notes.append(uncalibrated)
     if pub is not None:
         notes.append(f"published β = {pub[0]} ± {pub[1]} (R² {pub[2]})")
     metric = "beta (SP boundary)" if prefix == "beta_sp" else "beta (no-solution boundary)"

@@ -225,7 +225,7 @@ def family_stats(settings: dict, family: str, task_nc: str, training_ncs: Sequen
     ds = ds.assign(_scaling_vars("beta", fit, "band_T")).assign(_scaling_vars("beta_sp", fit_sp, "band_T_sp"))
     ds.attrs.update(family=family, n_seeds=len(seeds), n_lrs=len(lrs), n_delays=len(delays),
                     fit_excluded_lr_idx=sorted(exclude), min_frac=min_frac, dt_ms=dt,
-                    min_lrs=int(sc["min_lrs"]))
+                    min_lrs=int(sc["min_lrs"]), bootstrap_min_seeds=int(sc["bootstrap_min_seeds"]))
     io.write_netcdf(ds, out_nc, prov, title=f"stm statistics, family {family}",
                     source="noisyrnn.studies.stm.steps.stats")
     return ds

@@ -11,6 +11,9 @@ from .. import scaling
 
 #: the LC toy's check point (STM.md §4)
 TOY_T_D, TOY_T_R = 60, 10
+#: the toy thresholds −sin(2πrt) (polarity −1): with it the loss is zero at r = 1/(2 T_d), as
+#: STM.md §4 states; thresholding +sin puts the loss's maximum there instead (scaling.py)
+TOY_POLARITY = -1
 
 
 def make_theory(settings: dict, out_nc: str, prov: dict) -> xr.Dataset:
@@ -25,14 +28,15 @@ def make_theory(settings: dict, out_nc: str, prov: dict) -> xr.Dataset:
                        {"long_name": "SP toy critical lr (π⁴/4)·T_resp·T_d⁻⁵", "units": "1"}),
             "eta_lc": (("t_delay_steps",), scaling.eta_c_lc(t_delay, t_resp),
                        {"long_name": "LC toy critical lr T_resp·T_d⁻³/4", "units": "1"}),
-            "lc_loss_analytic": (("r",), scaling.lc_toy_loss_analytic(r, TOY_T_D, TOY_T_R),
+            "lc_loss_analytic": (("r",), scaling.lc_toy_loss_analytic(r, TOY_T_D, TOY_T_R, polarity=TOY_POLARITY),
                                  {"long_name": "LC toy loss, piecewise analytic", "units": "1"}),
-            "lc_loss_numeric": (("r",), scaling.lc_toy_loss_numeric(r, TOY_T_D, TOY_T_R),
+            "lc_loss_numeric": (("r",), scaling.lc_toy_loss_numeric(r, TOY_T_D, TOY_T_R, polarity=TOY_POLARITY),
                                 {"long_name": "LC toy loss, by summing over steps", "units": "1"}),
         },
         coords={"t_delay_steps": ("t_delay_steps", t_delay, {"units": "steps"}),
                 "r": ("r", r, {"long_name": "rotation rate", "units": "1/step"})},
-        attrs={"t_resp_steps": t_resp, "dt_ms": dt, "toy_t_d": TOY_T_D, "toy_t_r": TOY_T_R},
+        attrs={"t_resp_steps": t_resp, "dt_ms": dt, "toy_t_d": TOY_T_D, "toy_t_r": TOY_T_R,
+               "toy_polarity": TOY_POLARITY},
     )
     io.write_netcdf(ds, out_nc, prov, title="stm theory curves",
                     source="noisyrnn.studies.stm.steps.theory")

@@ -30,12 +30,19 @@ def _start_time(pid: int) -> float | None:
     """The process's start time (tells a reused pid from the original), None if not running."""
     try:
         import psutil
-
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return proc.create_time()
     except ImportError:
+        psutil = None
+    if psutil is not None:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            return proc.create_time()
+        except (psutil.NoSuchProcess, psutil.ZombieProcess):
+            return None
+        except Exception:  # AccessDenied or a transient /proc read error: not proof of death
+            return 0.0
+    else:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -43,8 +50,6 @@ def _start_time(pid: int) -> float | None:
         except PermissionError:
             pass
         return 0.0
-    except Exception:  # psutil.NoSuchProcess, AccessDenied...
-        return None
 
 
 def _ancestors(pid: int) -> set[int]:
@@ -88,8 +93,12 @@ def watch(interval: float = 2.0, grace: float = 30.0) -> threading.Thread | None
         return now is not None and (start is None or not now or abs(now - float(start)) < 1.0)
 
     def run() -> None:
-        while alive():
-            time.sleep(interval)
+        misses = 0
+        # gone on three polls in a row: one failed look at /proc on a loaded machine is not a
+        # dead workflow
+        while misses < 3:
+            misses = 0 if alive() else misses + 1
+            time.sleep(interval if misses == 0 else min(interval, 0.5))
         log.error("the workflow process %d is gone (killed?): stopping this job; "
                   "outputs it had not finished are not written", pid)
         # a real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a call

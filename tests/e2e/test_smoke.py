@@ -309,8 +309,9 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_pa
     the rest completes, and the results are byte-identical to an uninterrupted run."""
     workdir = tmp_path / "interrupted"
     workdir.mkdir()
+    # the replay study's DAG alone: the one with many training jobs to interrupt
     args = ["--profile", str(ROOT / "profiles/local"), "--cores", "2",
-            *configfile_args(["config/smoke.yaml"])]
+            *configfile_args(["config/smoke.yaml", "config/test/replay-only.yaml"])]
     cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
     with open(tmp_path / "first.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -352,7 +353,7 @@ def test_interrupted_run_resumes_without_redoing_finished_jobs(smoke_run, tmp_pa
     for fig in REPLAY_FIGURES:
         assert (workdir / "results/replay/figures" / f"{fig}.png").is_file()
     # determinism: every netCDF is byte-identical to the uninterrupted smoke run's
-    ncs = sorted(p.relative_to(smoke_run) for p in smoke_run.glob("results/**/*.nc"))
+    ncs = sorted(p.relative_to(smoke_run) for p in smoke_run.glob("results/replay/**/*.nc"))
     assert ncs == sorted(p.relative_to(workdir) for p in workdir.glob("results/**/*.nc"))
     differ = [str(p) for p in ncs if (smoke_run / p).read_bytes() != (workdir / p).read_bytes()]
     assert not differ, differ
@@ -480,7 +481,7 @@ def test_sigkilled_run_leaves_no_job_running(tmp_path):
     workdir.mkdir()
     # training that would run for many minutes, so a job is surely running at the kill
     slow = tmp_path / "slow.yaml"
-    slow.write_text("replay:\n  tasks: [tmaze]\n  training: {iterations: 100000}\n")
+    slow.write_text("studies: [replay]\nreplay:\n  tasks: [tmaze]\n  training: {iterations: 100000}\n")
     cmd = [*SNAKEMAKE, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
            "--profile", str(ROOT / "profiles/local"), "--cores", "2",
            *configfile_args(["config/smoke.yaml"]), str(slow)]
@@ -520,3 +521,31 @@ def test_sigkilled_run_leaves_no_job_running(tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)  # nothing should be left in the group either
     except ProcessLookupError:
         pass
+
+
+# --------------------------------------------------------------------------- stm (smoke)
+STM_FIGURES = ("stm_fig_task", "stm_fig_losses", "stm_fig_fractions", "stm_fig_scaling",
+               "stm_fig_phase", "stm_fig_theory", "stm_fig_index", "stm_fig_control")
+
+
+def test_smoke_stm_outputs_and_claims(smoke_run):
+    import pandas as pd
+    import xarray as xr
+
+    res = smoke_run / "results/stm"
+    for fig in STM_FIGURES:
+        assert (res / "figures" / f"{fig}.png").is_file() and (res / "figures" / f"{fig}.prov.json").is_file()
+    cfg = load_yaml_config(["config/smoke.yaml"])["stm"]
+    for family in cfg["families"]:
+        with xr.open_dataset(res / "stats" / f"{family}.nc") as ds:
+            assert ds.sizes["lr"] == cfg["family"][family]["lr_logspace"][2]
+            assert {"frac_not_learned", "frac_lc", "frac_sp", "critical_delay", "beta_beta",
+                    "beta_boot_lo", "seed_frac_sp"} <= set(ds.data_vars)
+            total = ds["frac_not_learned"] + ds["frac_lc"] + ds["frac_sp"]
+            np.testing.assert_allclose(total.values, 1.0)  # three phases, every network in one
+            assert ds.attrs["provenance"] and ds.attrs["data_sha256"]
+    table = pd.read_csv(res / "claims.csv")
+    assert list(table["claim"]) == ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]
+    # two learning rates at smoke scale: no β, so no exponent claim gets a verdict
+    a1 = table.set_index("claim").loc["A1"]
+    assert a1["verdict"] == "inconclusive" and "learning rates with a critical delay" in a1["note"]

@@ -148,7 +148,7 @@ def _scaling_panel(ax, ds: xr.Dataset, t0_var: str, prefix: str, band: str, colo
                   label=f"fit β = {beta:.2f} ± {float(ds[f'{prefix}_se']):.2f}")
     else:
         plotting.note(ax, f"{label}: {int(ok.sum())} lrs with a T0; no β (needs "
-                          f"{int(ds.attrs.get('min_lrs', 4))})", loc="lower right")
+                          f"{int(ds.attrs.get('min_lrs', 4))})", loc="upper right")
 
 
 def _theory_lines(ax, theory: xr.Dataset | None, dt_ms: float) -> None:

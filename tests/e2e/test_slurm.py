@@ -25,7 +25,7 @@ import pytest
 
 from noisyrnn.core.provenance import read_provenance
 
-from support import REPLAY_FIGURES, ROOT, SNAKEMAKE, assert_replay_outputs
+from support import ROOT, SNAKEMAKE, assert_replay_outputs
 
 CLUSTER = ROOT / "tests" / "slurm" / "cluster.sh"
 PACKAGES = ("slurm-wlm", "munge")
@@ -35,7 +35,7 @@ COMMANDS = ("slurmctld", "slurmd", "munged", "munge", "sbatch", "squeue", "scont
 # Everything else (executor, squeue status command, gres gpu:1 on replay_train/replay_replay, runtimes,
 # retries, mem_mb from the rules) comes from profiles/slurm unchanged.
 OVERRIDES = (
-    "--set-threads", "replay_train=1", "replay_replay=1", "replay_stats=1",
+    "--set-threads", "replay_train=1", "replay_replay=1", "replay_stats=1", "stm_train=1",
     "--slurm-init-seconds-before-status-checks", "2",
     "--latency-wait", "5",
 )
@@ -135,8 +135,7 @@ def slurm_run(slurm_cluster, tmp_path_factory):
 def records(workdir: Path) -> dict[str, dict]:
     """{path: provenance record} of every netCDF file, model and figure of the run."""
     results = workdir / "results"
-    paths = [*results.rglob("*.nc"), *results.rglob("*.pt"),
-             *(results / "replay" / "figures" / f"{fig}.png" for fig in REPLAY_FIGURES)]
+    paths = [*results.rglob("*.nc"), *results.rglob("*.pt"), *results.glob("*/figures/*.png")]
     return {p.relative_to(workdir).as_posix(): read_provenance(p) for p in sorted(paths)}
 
 
@@ -173,7 +172,9 @@ def test_every_job_ran_under_slurm(slurm_run):
     assert len(set(ids)) == len(ids), "two Snakemake jobs recorded the same SLURM job"
     assert {rule for rule, _ in by_job} == {"replay_dataset", "replay_train", "replay_replay",
                                              "replay_stats", "replay_gauss_markov",
-                                             "replay_figure"}
+                                             "replay_figure", "stm_task", "stm_train",
+                                             "stm_analyse", "stm_stats", "stm_theory",
+                                             "stm_figure"}
 
     # ... and they are jobs of this cluster, all completed
     known = slurm_jobs()
@@ -184,7 +185,8 @@ def test_every_job_ran_under_slurm(slurm_run):
 def test_gpu_steps_got_a_gpu(slurm_run):
     """train and replay ask for gres gpu:1 in profiles/slurm; SLURM allocated one."""
     recs = records(slurm_run)
-    gpu_jobs = {str(r["slurm_job_id"]) for r in recs.values() if r["rule"] in ("replay_train", "replay_replay")}
+    gpu_jobs = {str(r["slurm_job_id"]) for r in recs.values()
+                if r["rule"] in ("replay_train", "replay_replay", "stm_train")}
     cpu_jobs = {str(r["slurm_job_id"]) for r in recs.values() if r["rule"] == "replay_stats"}
     assert gpu_jobs and cpu_jobs
 

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from . import io, settings, study
-from .provenance import (SIDECAR_SUFFIX, file_sha256, git_state, package_hash,
-                         read_provenance, to_json)
+from .provenance import (file_sha256, git_state, package_hash, read_provenance,
+                         sidecar_candidates, to_json)
 
 DEFAULT_PROFILE = "profiles/local"
 # problems that forcing the job cannot fix: no rule of the config makes it any more
@@ -148,14 +148,6 @@ def audit(
     return result
 
 
-def _sidecars(path: Path) -> list[Path]:
-    """Where a record of ``path`` may be, as :func:`provenance.read_provenance` looks."""
-    out = [path.with_name(path.name + SIDECAR_SUFFIX)]
-    if path.suffix in (".png", ".pdf", ".svg"):
-        out.append(path.with_name(path.stem + SIDECAR_SUFFIX))
-    return out
-
-
 def diagnose(path: str | os.PathLike) -> str:
     """Why ``path`` yields no provenance record: not found, not a netCDF or truncated,
     sidecar unreadable, or simply no record."""
@@ -164,7 +156,7 @@ def diagnose(path: str | os.PathLike) -> str:
         return f"{path}: not found (check the path; records use paths relative to the workflow directory)"
     if path.is_dir():
         return f"{path}: a directory; audit one result file (a figure, netCDF, model or claims table)"
-    for sidecar in _sidecars(path):
+    for sidecar in sidecar_candidates(path):
         if sidecar.is_file():
             try:
                 json.loads(sidecar.read_text(encoding="utf-8"))
@@ -182,7 +174,7 @@ def diagnose(path: str | os.PathLike) -> str:
                     "delete it and rerun the rule that makes it")
         return f"{path}: a netCDF file without a `provenance` attribute (not written by this workflow)"
     return (f"{path}: no provenance record (no `provenance` attribute and no sidecar "
-            f"{' or '.join(str(s) for s in _sidecars(path))})")
+            f"{' or '.join(str(s) for s in sidecar_candidates(path))})")
 
 
 def _check_outputs(node: Node) -> None:

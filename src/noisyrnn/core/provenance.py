@@ -253,12 +253,20 @@ def device_info() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- lineage
+def sidecar_candidates(path: str | os.PathLike) -> list[Path]:
+    """Where the sidecar of ``path`` may be: ``{path}.prov.json``, and for a figure also
+    ``{dir}/{stem}.prov.json`` (shared by its PDF and PNG)."""
+    path = Path(path)
+    out = [path.with_name(path.name + SIDECAR_SUFFIX)]
+    if path.suffix in (".png", ".pdf", ".svg"):
+        out.append(path.with_name(path.stem + SIDECAR_SUFFIX))
+    return out
+
+
 def read_provenance(path: str | os.PathLike) -> dict[str, Any] | None:
     """The provenance record stored with ``path``, or None when it has none."""
     path = Path(path)
-    candidates = [path.with_name(path.name + SIDECAR_SUFFIX)]
-    if path.suffix in (".png", ".pdf", ".svg"):
-        candidates.append(path.with_name(path.stem + SIDECAR_SUFFIX))
+    candidates = sidecar_candidates(path)
     if path.suffix == ".nc" and path.is_file():
         try:
             import netCDF4

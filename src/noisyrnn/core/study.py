@@ -23,10 +23,10 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9]*$")
 
 Settings = Callable[[Mapping[str, Any], Any], dict]
 Seed = Callable[[Mapping[str, Any], Any], "int | None"]
-# (study section, with defaults filled in) -> [(dotted key within the section, message)]: the
-# checks a schema cannot state, keys whose values must be among another key's values.
 # (dotted settings key, study section, wildcards) -> dotted key in the study's config files
 ConfigKey = Callable[[str, Mapping[str, Any], Any], str]
+# (study section, with defaults filled in) -> [(dotted key within the section, message)]: the
+# checks a schema cannot state, keys whose values must be among another key's values.
 Checks = Callable[[Mapping[str, Any]], "list[tuple[str, str]]"]
 
 

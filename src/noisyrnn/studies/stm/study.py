@@ -13,7 +13,7 @@ from typing import Any
 
 from ...core.settings import wildcard
 from ...core.study import Step, Study
-from .grid import families, family_config
+from .grid import families, family_config, job_networks
 
 STEPS_PKG = "studies.stm.steps"
 TASK_KEYS = ("dt_ms", "t_in_ms", "t_resp_ms", "t_post_ms", "copies_per_class", "control_acc_window")
@@ -33,8 +33,6 @@ def task_settings(config: Mapping, wildcards: Any) -> dict:
 
 
 def train_settings(config: Mapping, wildcards: Any) -> dict:
-    from .grid import job_networks
-
     training = {k: v for k, v in config["training"].items() if k not in PACKING_KEYS}
     return {"task": _task(config), "family": _family(config, wildcards),
             "model": config["model"], "training": training,

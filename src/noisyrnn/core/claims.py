@@ -48,7 +48,7 @@ COLUMNS = ["claim", "study", "condition", "metric", "comparison", "effect", "ci_
 
 __all__ = ["COLUMNS", "Part", "Rule", "SUPPORTED", "CONTRADICTED", "INCONCLUSIVE", "analytic",
            "within", "one_sample", "paired", "two_sample", "row", "table", "render_markdown", "write",
-           "write_sidecars", "parse_parts", "config_files", "config_scale", "ANALYTIC_NOTE"]
+           "write_sidecars", "check_sidecar_outputs", "parse_parts", "config_files", "config_scale", "ANALYTIC_NOTE"]
 
 #: the note every analytic row carries: why it has no seeds, no interval, p or q
 ANALYTIC_NOTE = ("analytic: an exact value computed in closed form, not a mean over seeds, so it "
@@ -438,6 +438,14 @@ def write_sidecars(prov: Mapping[str, Any], *paths: str | os.PathLike) -> list[P
         io._write_sidecar(side, prov)
         out.append(side)
     return out
+
+
+def check_sidecar_outputs(pairs: Sequence[tuple[str, str]]) -> None:
+    """A claims rule declares each table's sidecar as an output; :func:`write` puts it at
+    ``{table}.prov.json``. ValueError naming the output when a rule declares another path."""
+    for table, side in pairs:
+        if io.sidecar_path(table) != Path(side):
+            raise ValueError(f"rule output {side}: the sidecar of {table} is {io.sidecar_path(table)}")
 
 
 def write(df: pd.DataFrame, out_csv: str, out_md: str, markdown: str,

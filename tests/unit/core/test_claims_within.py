@@ -37,3 +37,10 @@ def test_within_parts_combine_and_round_trip_through_the_parts_cell():
     assert parts[0]["claimed"] == "claimed between 2 and 3"
     df = engine.table([r])
     assert np.isnan(df["q"].iloc[0])  # no p: not among the BH-tested rows
+
+
+def test_sidecar_outputs_must_be_where_write_puts_them(tmp_path):
+    table = str(tmp_path / "claims.csv")
+    engine.check_sidecar_outputs([(table, table + ".prov.json")])
+    with pytest.raises(ValueError, match=r"rule output .*claims\.prov\.json: the sidecar of"):
+        engine.check_sidecar_outputs([(table, str(tmp_path / "claims.prov.json"))])

@@ -3,16 +3,14 @@
 Writes claims.csv, claims.md and their sidecars {path}.prov.json (the full provenance record,
 with the lineage of every statistics file read)."""
 
-from pathlib import Path
-
-from noisyrnn.core import io, provenance
+from noisyrnn.core import claims as engine
+from noisyrnn.core import provenance
 from noisyrnn.studies.replay import claims
 
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])
 prov = provenance.record(sm)
 stats_ncs = dict(sm.input.items())  # {task or "gauss_markov": path}
-for table, side in ((sm.output.csv, sm.output.csv_sidecar), (sm.output.md, sm.output.md_sidecar)):
-    if io.sidecar_path(table) != Path(side):  # engine.write puts the sidecar at {path}.prov.json
-        raise ValueError(f"rule output {side}: the sidecar of {table} is {io.sidecar_path(table)}")
+engine.check_sidecar_outputs([(sm.output.csv, sm.output.csv_sidecar),
+                              (sm.output.md, sm.output.md_sidecar)])
 claims.write_claims(sm.params.settings, stats_ncs, sm.output.csv, sm.output.md, prov)

@@ -1,18 +1,16 @@
-"""Rule stm_claims: claims table A1-A10 -> noisyrnn.studies.stm.claims.write_claims.
+"""Rule stm_claims: claims table A1-A7 -> noisyrnn.studies.stm.claims.write_claims.
 
 Writes claims.csv, claims.md and their sidecars {path}.prov.json (the full provenance record,
 with the lineage of every statistics file read)."""
 
-from pathlib import Path
-
-from noisyrnn.core import io, provenance
+from noisyrnn.core import claims as engine
+from noisyrnn.core import provenance
 from noisyrnn.studies.stm import claims
 
 sm = snakemake  # noqa: F821  (injected by Snakemake's script directive)
 provenance.log_to(sm.log[0])
 prov = provenance.record(sm)
 stats_ncs = dict(sm.input.items())  # {family or "theory": path}
-for table, side in ((sm.output.csv, sm.output.csv_sidecar), (sm.output.md, sm.output.md_sidecar)):
-    if io.sidecar_path(table) != Path(side):
-        raise ValueError(f"rule output {side}: the sidecar of {table} is {io.sidecar_path(table)}")
+engine.check_sidecar_outputs([(sm.output.csv, sm.output.csv_sidecar),
+                              (sm.output.md, sm.output.md_sidecar)])
 claims.write_claims(sm.params.settings, stats_ncs, sm.output.csv, sm.output.md, prov)

@@ -53,6 +53,13 @@ def _absent(ax, family: str) -> None:
     plotting.mark_missing(ax, f"family {family} not in this config")
 
 
+def _all_absent(fig: plt.Figure, axes, family: str) -> plt.Figure:
+    """A figure whose every panel needs ``family``, when the config does not train it."""
+    for ax in axes:
+        _absent(ax, family)
+    return fig
+
+
 def fig_task(stats: Mapping[str, xr.Dataset], cfg: dict) -> plt.Figure:
     fams = [f for f in ("nopost", "post", "control") if f in stats]
     fig, axes = _grid(len(fams) * 2, ncols=2, width=3.6, height=2.0)
@@ -85,9 +92,7 @@ def fig_losses(stats, cfg) -> plt.Figure:
     ds = stats.get("nopost")
     fig, axes = _grid(2, width=3.6)
     if ds is None:
-        for ax in axes:
-            _absent(ax, "nopost")
-        return fig
+        return _all_absent(fig, axes, "nopost")
     _need(ds, ["class_loss", "class_accuracy"], "stm_fig_losses")
     epoch = ds["epoch"].values
     for i, (name, label) in enumerate((("class_loss", "loss"), ("class_accuracy", "accuracy"))):
@@ -247,9 +252,7 @@ def fig_index(stats, cfg) -> plt.Figure:
     ds = stats.get("nopost")
     fig, axes = _grid(3, width=3.2)
     if ds is None:
-        for ax in axes:
-            _absent(ax, "nopost")
-        return fig
+        return _all_absent(fig, axes, "nopost")
     _need(ds, ["psd_ratio", "index_code", "example_lc", "example_sp"], "stm_fig_index")
     thr = float((cfg.get("analysis") or {}).get("index_threshold", 0.5))
     ax = axes[0]
@@ -289,9 +292,7 @@ def fig_control(stats, cfg) -> plt.Figure:
     _title(axes[0], 0, "control: not-learned fraction")
     _title(axes[1], 1, "control: scaling")
     if ds is None:
-        for ax in axes:
-            _absent(ax, "control")
-        return fig
+        return _all_absent(fig, axes, "control")
     _need(ds, ["frac_not_learned", "critical_delay", "beta_beta"], "stm_fig_control")
     lrs = ds["lr"].values
     cols = plotting.colors(len(lrs), "viridis")

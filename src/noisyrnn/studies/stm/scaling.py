@@ -50,6 +50,17 @@ def onset_curve(T: ArrayLike, T0: float, a: float) -> np.ndarray:
     return 1.0 - np.exp(-a * np.maximum(T - T0, 0.0))
 
 
+def _finite_pairs(delays_ms: ArrayLike, frac: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The (delay, fraction) points a curve fit uses: both finite; ValueError when the two
+    arrays differ in length."""
+    x = np.asarray(delays_ms, dtype=float).ravel()
+    y = np.asarray(frac, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"delays {x.shape} and fractions {y.shape} differ in length")
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
 def _onset_jac(T: np.ndarray, T0: float, a: float) -> np.ndarray:
     """Jacobian of :func:`onset_curve` in ``(T0, a)``: zero below ``T0``."""
     dt = np.maximum(T - T0, 0.0)
@@ -79,12 +90,7 @@ def fit_onset(
     within 5 ms, one Δt, so it stands in for "a step".
     ``(nan, nan)`` when both fail, the result is non-finite, or there are fewer than 2 points.
     """
-    x = np.asarray(delays_ms, dtype=float).ravel()
-    y = np.asarray(frac, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"delays {x.shape} and fractions {y.shape} differ in length")
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    x, y = _finite_pairs(delays_ms, frac)
     if x.size < 2:
         return float("nan"), float("nan")
     start = np.asarray(p0, dtype=float)
@@ -284,12 +290,7 @@ def fit_sigmoid(
     crosses 0.5 (else the mid delay) with slope ``±4 / range``, its sign that of the data's trend,
     so a falling fraction starts with a falling curve. ``(nan, nan)`` on failure.
     """
-    x = np.asarray(delays_ms, dtype=float).ravel()
-    y = np.asarray(frac_sp, dtype=float).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"delays {x.shape} and fractions {y.shape} differ in length")
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
+    x, y = _finite_pairs(delays_ms, frac_sp)
     if x.size < 2 or np.ptp(x) == 0:
         return float("nan"), float("nan")
     if p0 is None:

@@ -14,7 +14,6 @@ Everything the figures and claims read, on named dimensions:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,9 +22,6 @@ import xarray as xr
 from ....core import io
 from .. import scaling
 from ..labels import CLASS_CODES, LC, NOT_LEARNED, SP
-
-log = logging.getLogger(__name__)
-
 
 def _per_net(parts: Sequence[xr.Dataset]) -> xr.Dataset:
     """The jobs' per-network variables and coordinates, one after another on ``net`` (only
@@ -42,12 +38,13 @@ def grid_counts(values: np.ndarray, lr_idx: np.ndarray, delay_idx: np.ndarray, s
     return out
 
 
-def fractions(code: np.ndarray) -> dict[str, np.ndarray]:
-    """Fractions over seeds (axis 0) of each class code; NaN cells (no network) excluded."""
+def fractions(code: np.ndarray, axis: int | tuple[int, ...] = 0) -> dict[str, np.ndarray]:
+    """Fractions of each class code over ``axis`` (default: over seeds); NaN cells (no
+    network) excluded, NaN where no cell has a network."""
     valid = np.isfinite(code)
-    n = valid.sum(axis=0)
+    n = valid.sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {name: np.where(n > 0, ((code == c) & valid).sum(axis=0) / n, np.nan)
+        return {name: np.where(n > 0, ((code == c) & valid).sum(axis=axis) / n, np.nan)
                 for name, c in CLASS_CODES.items()}
 
 
@@ -140,11 +137,9 @@ def family_stats(settings: dict, family: str, task_nc: str, training_ncs: Sequen
         "beta_boot_valid": ((), int(boot["n_valid"]), {"long_name": "bootstrap resamples with a β"}),
     }
     # per seed (the unit of replication: seeds are paired across the grid), over lrs
-    valid = np.isfinite(cube)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per_seed_sp = ((cube == CLASS_CODES[SP]) & valid).sum(axis=1) / valid.sum(axis=1)
-        per_seed_nl = ((cube == CLASS_CODES[NOT_LEARNED]) & valid).sum(axis=1) / valid.sum(axis=1)
-        per_seed_grid = ((cube == CLASS_CODES[SP]) & valid).sum(axis=(1, 2)) / valid.sum(axis=(1, 2))
+    over_lrs = fractions(cube, axis=1)                # (seed, delay)
+    per_seed_sp, per_seed_nl = over_lrs[SP], over_lrs[NOT_LEARNED]
+    per_seed_grid = fractions(cube, axis=(1, 2))[SP]  # (seed,)
     data["seed_frac_sp"] = (("seed", "delay_ms"), per_seed_sp,
                             {"long_name": "SP fraction over learning rates, per seed", "units": "1"})
     data["seed_frac_not_learned"] = (("seed", "delay_ms"), per_seed_nl,

@@ -233,7 +233,9 @@ def _optimiser(model, cfgs):
     wd = [float(getattr(c, "weight_decay", 0.0)) for c in cfgs]
     if name == "sgd":
         return OPTIMISERS[name](model.parameters(), lr, momentum=momentum, weight_decay=wd)
-    return OPTIMISERS[name](model.parameters(), lr, weight_decay=wd)
+    # Adam's betas are shared (a study may set them, as hmm does: (0.9, 0.9))
+    betas = tuple(_shared(cfgs, "betas", (0.9, 0.999)))
+    return OPTIMISERS[name](model.parameters(), lr, betas=betas, weight_decay=wd)
 
 
 def train_population(

@@ -214,6 +214,7 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
 
     # kick neurons by rule, on the region states: the symbol a transition state leaves
     leaving = y.argmax(-1).numpy()
+    out["rt_symbol"] = leaving
     kick = mech.kick_neurons(pre, labels, leaving, p_cluster_max=an["kick_p_cluster"],
                              p_transition_min=an["kick_p_transition"],
                              kick_median_max=an["kick_median"], k=int(an["kick_k"]))
@@ -222,6 +223,19 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     out["n_kick_groups"] = sum(len(g) == int(an["kick_k"]) for g in kick["groups"].values())
     kick_all = sorted({j for g in groups for j in g})
     out["kick_mask"] = np.isin(np.arange(net.n), kick_all)
+    # per neuron: the rule's statistics, and its group (the symbol its transitions leave)
+    pt = np.stack(list(kick["p_t"].values())).max(0) if kick["p_t"] else np.full(net.n, np.nan)
+    out.update(kick_p_cluster=kick["p_c"], kick_p_transition=pt, kick_median=kick["m_k"])
+    group_of = np.full(net.n, -1, np.int64)
+    block = np.full((3, 3), np.nan)
+    w = net.W_hh.numpy()
+    for d, g in kick["groups"].items():
+        group_of[g] = d
+    for a, ga in kick["groups"].items():
+        for b, gb in kick["groups"].items():
+            if ga and gb:
+                block[a, b] = float(w[np.ix_(gb, ga)].mean())  # row: postsynaptic group b
+    out.update(kick_group=group_of, kick_block=block)
     pops = (mech.populations(net.W_hh.numpy(), groups[0], groups[1], int(an["population_size"]))
             if len(groups) >= 2 else None)
     for k in ("within1", "within2", "between12", "between21"):

@@ -22,8 +22,10 @@ DIMS = {
     "marginal_sd_hmm": ("symbol",), "pca_explained": ("pc",), "orbit_pc": ("point", "pc"),
     "orbit_symbol": ("point",), "fp_pc": ("pc",), "readout_alignment": ("symbol",),
     "orbit_radius": ("noise_level",), "orbit_noise_pc": ("noise_level", "level_point", "pc2"),
-    "rt": ("rt_state",), "sign_changes": ("rt_state",), "region": ("rt_state",),
-    "unstable": ("rt_state",), "rt_pc": ("rt_state", "pc"), "kick_mask": ("neuron",),
+    "rt": ("rt_state",), "rt_symbol": ("rt_state",), "sign_changes": ("rt_state",), "region": ("rt_state",),
+    "unstable": ("rt_state",), "rt_pc": ("rt_state", "pc"), "kick_mask": ("neuron",), "kick_p_cluster": ("neuron",),
+    "kick_p_transition": ("neuron",), "kick_median": ("neuron",), "kick_group": ("neuron",),
+    "kick_block": ("from_group", "to_group"),
     "pop_sizes": ("population",), "sensitivity_cluster": ("gamma", "sens_step"),
     "sensitivity_transition": ("gamma", "sens_step"), "ablation_rate": ("ablation", "gain"),
     "ablation_pairs": ("ablation", "gain"),
@@ -117,7 +119,8 @@ def analyse_model(settings: dict, name: str, model: str, data_nc: str, train_nc:
     hidden, dim = grid.parse_model(model)
     ds = xr.Dataset(data_vars, coords=coords,
                     attrs={"hmm": name, "model": model, "n_hidden": hidden, "input_dim": dim,
-                           "eval_length": int(settings["eval_length"])})
+                           "eval_length": int(settings["eval_length"]),
+                           "fp_tol": float(an["fp_tol"]), "plateau_ratio": float(an["plateau_ratio"])})
     io.write_netcdf(ds, out_nc, prov, title=f"hmm analysis, {name} {model}",
                     source="noisyrnn.studies.hmm.analysis")
     return ds

@@ -28,7 +28,7 @@ import xarray as xr
 
 from ...core.cell import StepParams
 from ...core.seeds import derive_seed
-from ...core.training import train_population
+from ...core.training import generators, train_population
 from .model import WEIGHTS, HMMRNNPopulation, steps_for
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,17 @@ class LoopCfg:
     checkpoint_every: int = 0
 
 
-def sinkhorn_loss(blur: float, scaling: float):
-    """geomloss's debiased Sinkhorn divergence, p = 2; called on (K, B, D) batches."""
+def sinkhorn_loss(blur: float, scaling: float, length: int):
+    """geomloss's debiased Sinkhorn divergence, p = 2; called on (K, B, 3T) batches.
+
+    geomloss starts its ε-annealing at the diameter of *all* points of the call, which would
+    let one network's samples change another's loss; one-hot sequences lie in [0, 1]^(3T),
+    whose diagonal √(3T) is the diameter geomloss finds for any batch that uses every
+    symbol at every step, so it is fixed to that and each network's loss is its own."""
     from geomloss import SamplesLoss
 
     return SamplesLoss("sinkhorn", p=2, blur=float(blur), scaling=float(scaling), debias=True,
-                       backend="tensorized")
+                       diameter=float(np.sqrt(3 * length)), backend="tensorized")
 
 
 def draw(gen: torch.Generator, shape, kind: str, device) -> torch.Tensor:
@@ -90,7 +95,7 @@ class SinkhornObjective:
         self.steps_per_epoch = math.ceil(len(train) / self.batch_size)
         self.batch_order, self.val_every = batch_order, int(val_every)
         self.checkpoint_every = int(checkpoint_every)
-        self.loss_fn = sinkhorn_loss(blur, scaling)
+        self.loss_fn = sinkhorn_loss(blur, scaling, self.length)
         self.noise_scale = float(noise_scale)
         self.it = 0
         self.perms: list[torch.Tensor] = []
@@ -142,6 +147,11 @@ class SinkhornObjective:
         if self.checkpoint_every and epoch % self.checkpoint_every == 0:
             self.checkpoints[epoch] = [model.weights(j) for j in range(k)]
         return {"val_loss": out}
+
+
+def generators_for(seed: int, device="cpu") -> dict[str, torch.Generator]:
+    """Network ``seed``'s random streams, as the core trainer seeds them."""
+    return generators(int(seed), torch.device(device))
 
 
 def train_seeds(*, train: np.ndarray, val: np.ndarray, seeds: Sequence[int], n_hidden: int,

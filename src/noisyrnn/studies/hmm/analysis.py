@@ -236,7 +236,9 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
             if ga and gb:
                 block[a, b] = float(w[np.ix_(gb, ga)].mean())  # row: postsynaptic group b
     out.update(kick_group=group_of, kick_block=block)
-    pops = (mech.populations(net.W_hh.numpy(), groups[0], groups[1], int(an["population_size"]))
+    # capped at the neurons left besides the kick neurons (a 50-unit network of the grid)
+    size = min(int(an["population_size"]), net.n - len(kick_all))
+    pops = (mech.populations(net.W_hh.numpy(), groups[0], groups[1], size)
             if len(groups) >= 2 else None)
     for k in ("within1", "within2", "between12", "between21"):
         out[f"pop_{k}"] = pops[k] if pops else np.nan

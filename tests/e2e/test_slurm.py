@@ -35,7 +35,8 @@ COMMANDS = ("slurmctld", "slurmd", "munged", "munge", "sbatch", "squeue", "scont
 # Everything else (executor, squeue status command, gres gpu:1 on replay_train/replay_replay, runtimes,
 # retries, mem_mb from the rules) comes from profiles/slurm unchanged.
 OVERRIDES = (
-    "--set-threads", "replay_train=1", "replay_replay=1", "replay_stats=1", "stm_train=1",
+    "--set-threads", "replay_train=1", "replay_replay=1", "replay_stats=1", "stm_train=1", "hmm_train=1",
+    "hmm_analyse=1",
     "--slurm-init-seconds-before-status-checks", "2",
     "--latency-wait", "5",
 )
@@ -174,7 +175,8 @@ def test_every_job_ran_under_slurm(slurm_run):
                                              "replay_stats", "replay_gauss_markov",
                                              "replay_figure", "stm_task", "stm_train",
                                              "stm_analyse", "stm_stats", "stm_theory",
-                                             "stm_figure"}
+                                             "stm_figure", "hmm_data", "hmm_train",
+                                             "hmm_analyse", "hmm_stats", "hmm_figure"}
 
     # ... and they are jobs of this cluster, all completed
     known = slurm_jobs()
@@ -186,7 +188,7 @@ def test_gpu_steps_got_a_gpu(slurm_run):
     """train and replay ask for gres gpu:1 in profiles/slurm; SLURM allocated one."""
     recs = records(slurm_run)
     gpu_jobs = {str(r["slurm_job_id"]) for r in recs.values()
-                if r["rule"] in ("replay_train", "replay_replay", "stm_train")}
+                if r["rule"] in ("replay_train", "replay_replay", "stm_train", "hmm_train")}
     cpu_jobs = {str(r["slurm_job_id"]) for r in recs.values() if r["rule"] == "replay_stats"}
     assert gpu_jobs and cpu_jobs
 

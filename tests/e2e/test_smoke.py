@@ -53,6 +53,10 @@ REQUIRED = {  # path pattern -> (dims, variables)
     r"results/stm/stats/(nopost|post|control)\.nc": (("lr", "delay_ms", "seed"),
                                                     ("frac_not_learned", "critical_delay", "beta_beta")),
     r"results/stm/stats/theory\.nc": (("t_delay_steps", "r"), ("eta_sp", "eta_lc")),
+    r"results/hmm/data/\w+\.nc": (("state", "sequence", "time", "symbol"), ("transition", "emission", "sequence", "split")),
+    r"results/hmm/train/\w+/h\d+_d\d+\.nc": (("seed", "epoch", "neuron"), ("W_ih", "W_hh", "A", "val_loss", "best_epoch")),
+    r"results/hmm/analysis/\w+/h\d+_d\d+\.nc": (("seed", "rt_state", "gain"), ("distance", "left_plateau", "region", "kick_mask")),
+    r"results/hmm/stats/\w+\.nc": (("seed", "model"), ("grid_distance", "hmm_transition", "example", "fp_spread")),
 }
 
 
@@ -571,3 +575,38 @@ def test_smoke_stm_outputs_and_claims(smoke_run):
     # two learning rates at smoke scale: no β, so no exponent claim gets a verdict
     a1 = table.set_index("claim").loc["A1"]
     assert a1["verdict"] == "inconclusive" and "learning rates with a critical delay" in a1["note"]
+
+
+# --------------------------------------------------------------------------- hmm (smoke)
+HMM_FIGURES = ("hmm_fig_hmms", "hmm_fig_metrics", "hmm_fig_orbits", "hmm_fig_noise",
+               "hmm_fig_training", "hmm_fig_regions", "hmm_fig_kick", "hmm_fig_multi")
+
+
+def test_smoke_hmm_outputs_claims_and_audit(smoke_run):
+    import pandas as pd
+    import xarray as xr
+
+    from noisyrnn.core import audit
+
+    res = smoke_run / "results/hmm"
+    for fig in HMM_FIGURES:
+        assert (res / "figures" / f"{fig}.png").is_file() and (res / "figures" / f"{fig}.prov.json").is_file()
+    cfg = load_yaml_config(["config/smoke.yaml"])["hmm"]
+    for name in cfg["hmms"]:
+        with xr.open_dataset(res / "stats" / f"{name}.nc") as ds:
+            assert ds.sizes["seed"] == cfg["training"]["seeds"]
+            # the checkpoints of every epoch were analysed (checkpoint_every 1, every 1)
+            assert list(ds["dyn_epoch"].values) == list(range(cfg["family"][name]["epochs"] + 1))
+            np.testing.assert_allclose(ds["hmm_transition"].sum("hmm_next_state"), 1)
+    table = pd.read_csv(res / "claims.csv")
+    expected = [f"B{i}" for i in range(1, 12)]
+    assert list(table["claim"]) == expected + expected + ["B12"]      # chain2, cyclic
+    # three smoke epochs cannot leave the plateau: every mechanism row says so
+    mech = table[table["claim"].isin([f"B{i}" for i in range(4, 13)])]
+    assert (mech["verdict"] == "inconclusive").all()
+    assert mech["note"].str.startswith("mechanism absent").all()
+    # the audit works on every kind of output of the study
+    with chdir(smoke_run):
+        for rel in ["results/hmm/claims.csv", "results/hmm/figures/hmm_fig_kick.png",
+                    *(p.relative_to(smoke_run).as_posix() for p in sorted(res.rglob("*.nc")))]:
+            assert audit.audit(rel).problems == [], rel

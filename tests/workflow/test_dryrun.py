@@ -40,6 +40,20 @@ def stm_expected_counts(section: dict) -> dict:
             "stm_claims": 1}
 
 
+HMM_FIGURES = 8  # HMM.md §5
+
+
+def hmm_expected_counts(section: dict) -> dict:
+    """The hmm DAG counted from the config by hand: per HMM one data file and one stats file,
+    one training and one analysis job per (hidden size, input dimension); 8 figures, the
+    claims."""
+    names = section["hmms"]
+    models = sum(len(section["family"][n].get("hidden", [150]))
+                 * len(section["family"][n].get("input_dim", [100])) for n in names)
+    return {"hmm_data": len(names), "hmm_train": models, "hmm_analyse": models,
+            "hmm_stats": len(names), "hmm_figure": HMM_FIGURES, "hmm_claims": 1}
+
+
 @pytest.mark.parametrize("files", CONFIG_SETS, ids=lambda f: "+".join(Path(x).stem for x in f))
 def test_dry_run_job_counts(files, tmp_path):
     res = snakemake("-n", *configfile_args(files), workdir=tmp_path)
@@ -50,6 +64,8 @@ def test_dry_run_job_counts(files, tmp_path):
         expected.update(replay_expected_counts(cfg["replay"]))
     if "stm" in cfg["studies"]:
         expected.update(stm_expected_counts(cfg["stm"]))
+    if "hmm" in cfg["studies"]:
+        expected.update(hmm_expected_counts(cfg["hmm"]))
     assert job_stats(output(res)) == expected
 
 

@@ -47,10 +47,11 @@ def test_study_schema_fragments_are_valid(name):
 @pytest.mark.parametrize("files", CONFIG_SETS, ids=lambda f: "+".join(Path(x).stem for x in f))
 def test_configs_validate(files):
     cfg = validated(load_yaml_config(files))
-    assert set(cfg["studies"]) <= {"replay", "stm"} and cfg["studies"]
+    assert set(cfg["studies"]) <= {"replay", "stm", "hmm"} and cfg["studies"]
     assert cfg["replay"]["stats"]["kde_bandwidth"] == 0.05  # defaults filled in
     # the stm section validates in every scale config, selected or not
     assert cfg["stm"]["analysis"]["psd_radius"] == 3 and cfg["stm"]["scaling"]["level"] == 0.95
+    assert cfg["hmm"]["training"]["sinkhorn_blur"] == 0.2 and cfg["hmm"]["analysis"]["kick_k"] == 3
 
 
 def leaf_paths(d: dict, prefix=()):

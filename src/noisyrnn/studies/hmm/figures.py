@@ -328,6 +328,8 @@ def fig_kick(stats, cfg) -> plt.Figure:
     p = Panels(4, 4, width=3.2)
     ax = p.next(f"{_title(name, ds)}: kick rule")
     pc, pt, mask = ds["kick_p_cluster"].values[0], ds["kick_p_transition"].values[0], ds["kick_mask"].values[0] > 0
+    if not (np.isfinite(pc) & np.isfinite(pt)).any():
+        plotting.mark_missing(ax, "no cluster or no transition states: the rule has no data")
     ax.scatter(pc[~mask], pt[~mask], s=6, color="0.6", label="other neurons")
     ax.scatter(pc[mask], pt[mask], s=24, color="#d62728", label="kick neurons (rule)")
     ax.axvline(0.1, color="k", ls=":", lw=0.8)
@@ -353,6 +355,9 @@ def fig_kick(stats, cfg) -> plt.Figure:
     for ax, var, ylabel in ((p.next("ablation: transition rate"), "ablation_rate", "output changes per step"),
                             (p.next("ablation: critical pairs"), "ablation_pairs",
                              "critical pairs per step near changes")):
+        if not np.isfinite(ds[var].values).any():
+            plotting.mark_missing(ax, "no kick neurons found: nothing to ablate")
+            continue
         for c, cond in enumerate(ds["ablation"].values):
             v = ds[var].values[:, c]
             ax.plot(gains, np.nanmean(v, 0), "o-", ms=3, label=ABLATION_LABELS.get(str(cond), str(cond)))

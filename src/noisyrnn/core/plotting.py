@@ -336,3 +336,36 @@ def note(ax, text: str, loc: str = "lower right") -> None:
     x, ha = (0.98, "right") if "right" in loc else (0.02, "left")
     y, va = (0.02, "bottom") if "lower" in loc else (0.98, "top")
     ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=6, color="0.35")
+
+
+def require_vars(ds, names: Sequence[str], fig: str) -> None:
+    """Raise :class:`noisyrnn.core.io.ArtefactError` naming the file ``ds`` came from (its
+    ``encoding["source"]``) when it lacks a variable figure ``fig`` draws."""
+    from .io import ArtefactError
+
+    missing = [n for n in names if n not in ds.variables]
+    if missing:
+        raise ArtefactError(f"{ds.encoding.get('source', ds.attrs.get('title', 'a statistics file'))}: "
+                            f"lacks variable(s) {', '.join(missing)} that figure {fig} draws; rerun "
+                            "the rule that writes this statistics file")
+
+
+def draw_from_stats(figures: dict, name: str, stats_ncs, out_pdf, out_png, prov, config=None) -> None:
+    """Draw figure ``name`` of a study's ``figures`` ({name: fn(stats, config) -> Figure}) from
+    its statistics files ({key: path}, each read with its digest checked and its path kept in
+    ``encoding["source"]``), and save it with its provenance."""
+    from . import io
+
+    if name not in figures:
+        raise KeyError(f"unknown figure {name!r}; known: {sorted(figures)}")
+    use_style()
+    stats = {}
+    for key, path in stats_ncs.items():
+        ds = io.read_netcdf(path)
+        ds.encoding["source"] = str(path)
+        stats[key] = ds
+    fig = figures[name](stats, config or {})
+    try:
+        io.save_figure(fig, out_pdf, out_png, prov or {})
+    finally:
+        plt.close(fig)

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from ...core import io, plotting  # noqa: E402
+from ...core import plotting  # noqa: E402
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 SYMBOL_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c"]
@@ -33,11 +33,7 @@ TITLES = {"chain2": "2-state chain", "chain3": "3-state chain", "chain4": "4-sta
 
 
 def _need(ds: xr.Dataset, names, fig: str) -> None:
-    missing = [n for n in names if n not in ds.variables]
-    if missing:
-        raise io.ArtefactError(f"{ds.encoding.get('source', ds.attrs.get('hmm'))}: lacks "
-                               f"variable(s) {', '.join(missing)} that figure {fig} draws; rerun "
-                               "the rule that writes this statistics file")
+    plotting.require_vars(ds, names, fig)
 
 
 class Panels:
@@ -418,16 +414,4 @@ FIGURES = {
 
 def draw(name: str, stats_ncs: Mapping[str, str], out_pdf: str, out_png: str,
          prov: dict | None, config: dict | None = None) -> None:
-    if name not in FIGURES:
-        raise KeyError(f"unknown figure {name!r}; known: {sorted(FIGURES)}")
-    plotting.use_style()
-    stats = {}
-    for key, path in stats_ncs.items():
-        ds = io.read_netcdf(path)
-        ds.encoding["source"] = str(path)
-        stats[key] = ds
-    fig = FIGURES[name](stats, config or {})
-    try:
-        io.save_figure(fig, out_pdf, out_png, prov or {})
-    finally:
-        plt.close(fig)
+    plotting.draw_from_stats(FIGURES, name, stats_ncs, out_pdf, out_png, prov, config)

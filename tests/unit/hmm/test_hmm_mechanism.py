@@ -186,3 +186,11 @@ def test_top_partners_by_absolute_weight():
     assert mech.top_partners(w, [0], 2) == {1, 3}
     with pytest.raises(ValueError, match="partner_rank"):
         mech.top_partners(w, [0], 2, how="gain")
+
+
+def test_finite_prefix_stops_before_a_blow_up():
+    h = torch.ones(6, 2)
+    h[3] = 1e5
+    h[5] = float("inf")
+    assert mech.finite_prefix(h, 1e4) == 3
+    assert mech.finite_prefix(torch.ones(4, 2), 1e4) == 4

@@ -130,13 +130,20 @@ def _near_changes(sym: np.ndarray, window: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping) -> dict:
+def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping, bound: float = 1e4) -> dict:
     """The training-dynamics statistics of one checkpoint: transition rate, the fraction of
-    (sub-sampled) noisy steps with a near-critical pair and some |λ| > 1, and E[δh⁽²⁾]."""
+    (sub-sampled) noisy steps with a near-critical pair and some |λ| > 1, and E[δh⁽²⁾], on
+    the steps before |h| first exceeds ``bound`` (NaN if that is within 10 steps)."""
     steps = int(dy["steps"])
     x = mech.noise(gen, steps + 20, 1, net.d)
     h = mech.run(net, x)
-    pre = (h[:-1] @ net.W_hh.T + x[1:] @ net.W_ih.T)[20:, 0]          # noisy step's drive
+    keep = 20 + mech.finite_prefix(h[20:, 0], float(bound))
+    if keep < 30:
+        nan = np.full(net.n, np.nan)
+        return {"transition_rate": np.nan, "critical_fraction": np.nan, "e2": nan}
+    h, x = h[:keep], x[:keep]
+    steps = keep - 20
+    pre = (h[:-1] @ net.W_hh.T + x[1:] @ net.W_ih.T)[19:, 0]          # noisy step's drive
     sym = mech.logits(net, h[20:, 0]).argmax(-1).numpy()
     pick = torch.linspace(0, len(pre) - 1, min(int(dy["eig_steps"]), len(pre))).long()
     eig = mech.jacobian_eigs(net, pre[pick])
@@ -163,6 +170,13 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
 
     # fixed point without input, from states of a noise-driven run
     states = mech.noise_driven(net, int(an["orbit_steps"]), gen)[:, 0]       # (S, n)
+    bound = float(an["divergence_norm"])
+    keep_n = mech.finite_prefix(states, bound)
+    out["run_diverged_at"] = float(keep_n) if keep_n < len(states) else np.nan
+    if keep_n < 10:
+        raise FloatingPointError(f"seed {seed}: the noise-driven run left |h| <= {bound:g} after "
+                                 f"{keep_n} steps; no mechanism analysis is possible")
+    states = states[:keep_n]
     starts = states[torch.linspace(0, len(states) - 1, int(an["fp_starts"])).long()]
     fp = mech.fixed_point(net, starts, int(an["fp_steps"]), float(an["fp_tol"]))
     out.update({f"fp_{k}": v for k, v in fp.items() if k != "h_star"})
@@ -180,9 +194,10 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     sigmas = levels if an["noise_param"] == "std" else np.sqrt(levels)
     radii, pts = [], []
     for s in sigmas:
-        st = mech.noise_driven(net, int(an["orbit_noise_steps"]), gen, sigma=float(s))[:, 0].numpy()
+        st = mech.noise_driven(net, int(an["orbit_noise_steps"]), gen, sigma=float(s))[:, 0]
+        st = st[:max(mech.finite_prefix(st, bound), 1)].numpy()
         pr = mech.project(st, mean, comps)
-        radii.append(mech.orbit_radius(pr, an["orbit_radius"]))
+        radii.append(mech.orbit_radius(pr, an["orbit_radius"]) if len(pr) >= 10 else np.nan)
         pts.append(pr[np.linspace(0, len(pr) - 1, min(int(an["orbit_points"]), len(pr))).astype(int), :2])
     radii = np.asarray(radii)
     fit_s = mech.linear_fit(sigmas, radii)

@@ -92,8 +92,12 @@ def plateau_note(ds: xr.Dataset, ratio: float) -> str:
     vol, iid, hmm = _v(ds, "volatility_mean"), _v(ds, "volatility_iid"), _v(ds, "volatility_mean_hmm")
     per = ", ".join(f"seed {int(s)}: {v:.2f} (i.i.d. {i:.2f}, HMM {h:.2f})"
                     for s, v, i, h in zip(ds["seed"].values, vol, iid, hmm))
+    blown = [f"seed {int(s)} at step {int(b)}" for s, b in zip(ds["seed"].values, _v(ds, "run_diverged_at"))
+             if np.isfinite(b)]
     return (f"{int(left.sum())} of {left.size} networks left the plateau (volatility ≤ "
-            f"{ratio:g} × i.i.d.); volatility per sequence {per}")
+            f"{ratio:g} × i.i.d.); volatility per sequence {per}"
+            + (f"; the long noise-driven run blew up for {', '.join(blown)} (analyses use the "
+               "steps before)" if blown else ""))
 
 
 def _mech(values: np.ndarray, left: np.ndarray) -> np.ndarray:

@@ -76,6 +76,14 @@ def noise_driven(net: Net, steps: int, gen: torch.Generator, *, sigma: float = 1
     return h[warmup:]
 
 
+def finite_prefix(states: torch.Tensor, bound: float) -> int:
+    """Length of the leading run of states (S, n) whose norm is finite and at most ``bound``:
+    a network trained on short sequences can blow up over a long noise-driven run, and its
+    analyses use the steps before it did."""
+    bad = ~torch.isfinite(states).all(-1) | (states.norm(dim=-1) > bound)
+    return int(bad.float().argmax()) if bool(bad.any()) else int(states.shape[0])
+
+
 # ----------------------------------------------------------------------------- fixed point
 @torch.no_grad()
 def fixed_point(net: Net, starts: torch.Tensor, steps: int = 500, tol: float = 1e-4) -> dict:

@@ -62,9 +62,9 @@ figures: venv
 	@echo "Default config (config/config.yaml): about $(DEFAULT_TIME) on 2 CPU cores."
 	@echo "Smaller or larger: make figures CONFIG=config/smoke.yaml (minutes) |" \
 	      "CONFIG=config/paper.yaml PROFILE=profiles/slurm (GPU / HPC)."
-	@echo "One study: make figures STUDY=stm (or STUDY=replay); one figure: make figures TARGET=fig3_adaptation."
+	@echo "One study: make figures STUDY=stm (or STUDY=replay, STUDY=hmm); one figure: make figures TARGET=fig3_adaptation."
 	@echo "Running $(CONFIG)$(if $(STUDY), (study $(STUDY) only),) with $(PROFILE)."
-	@test -z "$(STUDY)" || test -f config/test/$(STUDY)-only.yaml || { echo "STUDY=$(STUDY): no config/test/$(STUDY)-only.yaml (studies: replay, stm)"; exit 2; }
+	@test -z "$(STUDY)" || test -f config/test/$(STUDY)-only.yaml || { echo "STUDY=$(STUDY): no config/test/$(STUDY)-only.yaml (studies: replay, stm, hmm)"; exit 2; }
 	@$(PY) -m noisyrnn.core.settings config/config.yaml $(CONFIG) $(STUDY_FILE)
 	$(SNAKEMAKE) $(TARGET) --profile $(PROFILE) $(CORES_FLAG) $(SMK_ARGS) --configfile $(CONFIG) $(STUDY_FILE)
 

@@ -183,7 +183,8 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     # orbits: PCA of the noise-driven run; radius against noise level
     mean, comps, expl = mech.pca(states.numpy(), 3)
     proj = mech.project(states.numpy(), mean, comps)
-    keep = np.linspace(0, len(proj) - 1, min(int(an["orbit_points"]), len(proj))).astype(int)
+    # a fixed number of points (repeats when a blown-up run left fewer): seeds stack
+    keep = np.linspace(0, len(proj) - 1, int(an["orbit_points"])).astype(int)
     out.update(pca_explained=expl, orbit_pc=proj[keep],
                orbit_symbol=mech.logits(net, states[keep]).argmax(-1).numpy(),
                fp_pc=mech.project(fp["h_star"][None], mean, comps)[0],
@@ -198,7 +199,7 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
         st = st[:max(mech.finite_prefix(st, bound), 1)].numpy()
         pr = mech.project(st, mean, comps)
         radii.append(mech.orbit_radius(pr, an["orbit_radius"]) if len(pr) >= 10 else np.nan)
-        pts.append(pr[np.linspace(0, len(pr) - 1, min(int(an["orbit_points"]), len(pr))).astype(int), :2])
+        pts.append(pr[np.linspace(0, len(pr) - 1, int(an["orbit_points"])).astype(int), :2])
     radii = np.asarray(radii)
     fit_s = mech.linear_fit(sigmas, radii)
     fit_v = mech.linear_fit(sigmas ** 2, radii)
@@ -206,7 +207,7 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
                radius_r2_sigma=fit_s[2], radius_slope_var=fit_v[0], radius_r2_var=fit_v[2])
 
     # residency-time regions on states after warm-up
-    rt_st = states[torch.linspace(0, len(states) - 1, min(int(an["rt_states"]), len(states))).long()]
+    rt_st = states[torch.linspace(0, len(states) - 1, int(an["rt_states"])).long()]
     rt, flips = mech.residency_times(net, rt_st, gen, rollouts=int(an["rt_rollouts"]),
                                      max_steps=int(an["rt_max_steps"]))
     y = mech.logits(net, rt_st)

@@ -130,14 +130,14 @@ def _near_changes(sym: np.ndarray, window: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping, bound: float = 1e4) -> dict:
+def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping, factor: float = 1e3) -> dict:
     """The training-dynamics statistics of one checkpoint: transition rate, the fraction of
     (sub-sampled) noisy steps with a near-critical pair and some |λ| > 1, and E[δh⁽²⁾], on
-    the steps before |h| first exceeds ``bound`` (NaN if that is within 10 steps)."""
+    the steps before the run blows up (:func:`blow_up_bound`; NaN if within 10 steps)."""
     steps = int(dy["steps"])
     x = mech.noise(gen, steps + 20, 1, net.d)
     h = mech.run(net, x)
-    keep = 20 + mech.finite_prefix(h[20:, 0], float(bound))
+    keep = 20 + mech.finite_prefix(h[20:, 0], blow_up_bound(net, factor))
     if keep < 30:
         nan = np.full(net.n, np.nan)
         return {"transition_rate": np.nan, "critical_fraction": np.nan, "e2": nan}
@@ -155,10 +155,24 @@ def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping, bound: float = 1e
             "critical_fraction": float((near & unstable).mean()), "e2": e2}
 
 
+#: fewest steps before a blow-up that the mechanism analyses run on
+MIN_STATES = 10
+
+
+def blow_up_bound(net: mech.Net, factor: float) -> float:
+    """|h| above ``factor`` × the noise drive's rms norm ‖W_ih‖_F (E|W_ih x|² = ‖W_ih‖_F²) means
+    a run has blown up: a bias-free ReLU network has no scale of its own but its input's."""
+    return float(factor) * max(float(net.W_ih.norm()), 1e-12)
+
+
 def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau: float,
             seed: int, cfg: Mapping) -> dict:
     """Every per-network analysis of HMM.md §4 (settings ``cfg``: ``evaluation`` and
-    ``analysis`` sections)."""
+    ``analysis`` sections).
+
+    A network whose noise-driven run blows up (|h| past :func:`blow_up_bound`) is analysed on
+    the steps before; one that blows up within ``MIN_STATES`` steps has no state to analyse,
+    and its mechanism values are NaN (``run_diverged_at`` says when)."""
     ev, an = cfg["evaluation"], cfg["analysis"]
     gen = torch.Generator().manual_seed(int(seed))
     rng = np.random.default_rng(int(seed))
@@ -167,16 +181,25 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     _, hmm_a = sample(hmm, n_eval, eval_length, rng)
     _, hmm_b = sample(hmm, n_eval, eval_length, rng)
     out = emission_metrics(rnn, hmm_a, hmm_b, ev, float(an["plateau_ratio"]))
-
-    # fixed point without input, from states of a noise-driven run
     states = mech.noise_driven(net, int(an["orbit_steps"]), gen)[:, 0]       # (S, n)
-    bound = float(an["divergence_norm"])
+    bound = blow_up_bound(net, an["divergence_factor"])
     keep_n = mech.finite_prefix(states, bound)
     out["run_diverged_at"] = float(keep_n) if keep_n < len(states) else np.nan
-    if keep_n < 10:
-        raise FloatingPointError(f"seed {seed}: the noise-driven run left |h| <= {bound:g} after "
-                                 f"{keep_n} steps; no mechanism analysis is possible")
-    states = states[:keep_n]
+    if keep_n < MIN_STATES:
+        # the shapes of every mechanism value, from a network that cannot blow up
+        quiet = mech.Net(net.W_ih, torch.zeros_like(net.W_hh), net.A)
+        template = mechanism(quiet, mech.noise_driven(quiet, int(an["orbit_steps"]), gen)[:, 0],
+                             an, gen, bound)
+        out.update({k: np.full(np.shape(v), np.nan) for k, v in template.items()})
+        return out
+    out.update(mechanism(net, states[:keep_n], an, gen, bound))
+    return out
+
+
+def mechanism(net: mech.Net, states: torch.Tensor, an: Mapping, gen: torch.Generator,
+              bound: float) -> dict:
+    """The mechanism analyses of one network from its noise-driven states (S, n)."""
+    out: dict = {}
     starts = states[torch.linspace(0, len(states) - 1, int(an["fp_starts"])).long()]
     fp = mech.fixed_point(net, starts, int(an["fp_steps"]), float(an["fp_tol"]))
     out.update({f"fp_{k}": v for k, v in fp.items() if k != "h_star"})
@@ -198,7 +221,7 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
         st = mech.noise_driven(net, int(an["orbit_noise_steps"]), gen, sigma=float(s))[:, 0]
         st = st[:max(mech.finite_prefix(st, bound), 1)].numpy()
         pr = mech.project(st, mean, comps)
-        radii.append(mech.orbit_radius(pr, an["orbit_radius"]) if len(pr) >= 10 else np.nan)
+        radii.append(mech.orbit_radius(pr, an["orbit_radius"]) if len(pr) >= MIN_STATES else np.nan)
         pts.append(pr[np.linspace(0, len(pr) - 1, int(an["orbit_points"])).astype(int), :2])
     radii = np.asarray(radii)
     fit_s = mech.linear_fit(sigmas, radii)

@@ -36,7 +36,7 @@ LONG_NAMES = {
     "volatility_mean": "symbol changes per sequence (RNN)",
     "volatility_iid": "volatility of i.i.d. symbols with the RNN's marginals",
     "left_plateau": "volatility <= plateau_ratio x i.i.d. volatility",
-    "run_diverged_at": "step at which the long noise-driven run first exceeded divergence_norm (NaN: never)",
+    "run_diverged_at": "step at which the long noise-driven run blew up (|h| past divergence_factor x |W_ih|_F; NaN: never)",
     "fp_spread": "largest end-state distance to h* over max(1, |h*|) after relaxation",
     "region": "region (0 transition, 1 kick-zone, 2 cluster, -1 none)",
     "rt": "residency time (steps until the argmax output changes)",
@@ -74,7 +74,7 @@ def dynamics_dataset(training: xr.Dataset, seeds: list[int], cfg: dict, name: st
         for i, c in enumerate(pick):
             w = {k: training[f"{k}_ckpt"].sel(seed=s, checkpoint=c).values for k in ("W_ih", "W_hh", "A")}
             gen = torch.Generator().manual_seed(derive_seed(s, "hmm", "dynamics", name, model, str(int(c))))
-            d = analysis.dynamics(mech.Net.of(**w), gen, dy, float(cfg["analysis"]["divergence_norm"]))
+            d = analysis.dynamics(mech.Net.of(**w), gen, dy, float(cfg["analysis"]["divergence_factor"]))
             rate[j, i], crit[j, i], e2[j, i] = d["transition_rate"], d["critical_fraction"], d["e2"]
     bif = np.array([mech.bifurcation_epoch(pick, crit[j], float(dy["jump"])) for j in range(len(seeds))])
     return {

@@ -85,3 +85,14 @@ def test_only_networks_off_the_plateau_count():
     assert "3 of 5 networks left the plateau" in b4["note"]
     df = claims.claims_table({"chain2": planted(left=(1, 1, 0, 0, 0))})
     assert df[df["claim"] == "B4"].iloc[0]["verdict"] == engine.INCONCLUSIVE   # 2 < min_seeds
+
+
+def test_a_seed_without_mechanism_values_is_dropped_and_named():
+    ds = planted()
+    for var in ("n_candidates", "n_kick_groups", "fp_spread", "fp_spectral_radius"):
+        ds[var].values[0] = np.nan
+    ds["run_diverged_at"] = (("seed",), np.array([0.0, np.nan, np.nan, np.nan, np.nan]))
+    df = claims.claims_table({"chain2": ds})
+    b8 = df[df["claim"] == "B8"].iloc[0]
+    assert b8["n"] == 4 and "candidates per seed: n/a, 7" in b8["note"]
+    assert "blew up for seed 0 at step 0" in b8["note"]

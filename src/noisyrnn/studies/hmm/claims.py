@@ -87,6 +87,10 @@ def _v(ds: xr.Dataset, name: str) -> np.ndarray:
     return np.asarray(ds[name].values, float)
 
 
+def _ints(values) -> str:
+    return ", ".join("n/a" if not np.isfinite(v) else str(int(v)) for v in values)
+
+
 def plateau_note(ds: xr.Dataset, ratio: float) -> str:
     left = _v(ds, "left_plateau") > 0
     vol, iid, hmm = _v(ds, "volatility_mean"), _v(ds, "volatility_iid"), _v(ds, "volatility_mean_hmm")
@@ -179,8 +183,7 @@ def hmm_rows(name: str, ds: xr.Dataset, cfg: ClaimsConfig, ratio: float) -> list
     groups = _v(ds, "n_kick_groups")
     mrow("B8", [engine.one_sample("full kick triplets − 1", "above 0", +1, _mech(groups - 1, left),
                                   rule)],
-         extra=[f"candidates per seed: {', '.join(str(int(c)) for c in _v(ds, 'n_candidates'))}; "
-                f"full triplets: {', '.join(str(int(g)) for g in groups)}"])
+         extra=[f"candidates per seed: {_ints(_v(ds, 'n_candidates'))}; full triplets: {_ints(groups)}"])
     mrow("B9", [engine.one_sample("mean weight within population 1", "above 0", +1,
                                   _mech(_v(ds, "pop_within1"), left), rule),
                 engine.one_sample("mean weight within population 2", "above 0", +1,

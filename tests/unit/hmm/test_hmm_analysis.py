@@ -10,7 +10,7 @@ from noisyrnn.studies.hmm import mechanism as mech
 CFG = {
     "evaluation": {"n": 60, "sinkhorn_eps": 0.1, "sinkhorn_max_iter": 200, "sinkhorn_tol": 0.1},
     "analysis": {
-        "plateau_ratio": 0.5, "divergence_factor": 1000, "fp_starts": 10, "fp_steps": 50,
+        "plateau_ratio": 0.5, "divergence_factor": 1000, "min_run_steps": 100, "fp_starts": 10, "fp_steps": 50,
         "fp_tol": 1e-4, "orbit_steps": 200, "orbit_points": 50, "orbit_noise_levels": [0.5, 1, 2],
         "orbit_noise_steps": 100, "noise_param": "std", "orbit_radius": "centroid_distance",
         "rt_states": 40, "rt_rollouts": 3, "rt_max_steps": 10, "rt_transition": 2, "rt_cluster": 8,

@@ -155,7 +155,7 @@ def dynamics(net: mech.Net, gen: torch.Generator, dy: Mapping, factor: float = 1
             "critical_fraction": float((near & unstable).mean()), "e2": e2}
 
 
-#: fewest steps before a blow-up that the mechanism analyses run on
+#: fewest states an orbit radius is computed from
 MIN_STATES = 10
 
 
@@ -171,8 +171,8 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     ``analysis`` sections).
 
     A network whose noise-driven run blows up (|h| past :func:`blow_up_bound`) is analysed on
-    the steps before; one that blows up within ``MIN_STATES`` steps has no state to analyse,
-    and its mechanism values are NaN (``run_diverged_at`` says when)."""
+    the steps before; one that blows up within ``analysis.min_run_steps`` steps has no sustained
+    activity to analyse, and its mechanism values are NaN (``run_diverged_at`` says when)."""
     ev, an = cfg["evaluation"], cfg["analysis"]
     gen = torch.Generator().manual_seed(int(seed))
     rng = np.random.default_rng(int(seed))
@@ -185,7 +185,7 @@ def analyse(net: mech.Net, hmm: HMM, *, eval_length: int, first_symbol: str, tau
     bound = blow_up_bound(net, an["divergence_factor"])
     keep_n = mech.finite_prefix(states, bound)
     out["run_diverged_at"] = float(keep_n) if keep_n < len(states) else np.nan
-    if keep_n < MIN_STATES:
+    if keep_n < max(int(an["min_run_steps"]), MIN_STATES):
         # the shapes of every mechanism value, from a network that cannot blow up
         quiet = mech.Net(net.W_ih, torch.zeros_like(net.W_hh), net.A)
         template = mechanism(quiet, mech.noise_driven(quiet, int(an["orbit_steps"]), gen)[:, 0],

@@ -3,8 +3,9 @@
 Every row is evaluated per HMM on its reference model's seeds (the network is the replicate),
 with the engine's Student-t rule. Emission rows (B1–B3) use every seed. Mechanism rows
 (B4–B12) use only the seeds whose network **left the plateau** (volatility ≤ plateau_ratio ×
-the i.i.d. volatility of its own marginals); a seed still on the plateau has no mechanism to
-measure, so its value is dropped, and a row whose every seed is on the plateau reads
+the i.i.d. volatility of its own marginals) and whose noise-driven run did not blow up within
+``analysis.min_run_steps``; another seed has no mechanism to measure, so its value is dropped,
+and a row with no seed left reads
 *inconclusive* with the note "mechanism absent" and the diagnostic (volatility against the
 i.i.d. and HMM values).
 
@@ -101,7 +102,7 @@ def plateau_note(ds: xr.Dataset, ratio: float) -> str:
     return (f"{int(left.sum())} of {left.size} networks left the plateau (volatility ≤ "
             f"{ratio:g} × i.i.d.); volatility per sequence {per}"
             + (f"; the long noise-driven run blew up for {', '.join(blown)} (analyses use the "
-               "steps before)" if blown else ""))
+               "steps before; none within analysis.min_run_steps)" if blown else ""))
 
 
 def _mech(values: np.ndarray, left: np.ndarray) -> np.ndarray:
@@ -148,7 +149,9 @@ def hmm_rows(name: str, ds: xr.Dataset, cfg: ClaimsConfig, ratio: float) -> list
         engine.one_sample("max |Δ marginal| − HMM sd", "below 0", -1, dm, rule)], rule,
         combine="all", notes=[plateau_note(ds, ratio)]))
 
-    left = _v(ds, "left_plateau") > 0
+    # a seed counts for the mechanism if it left the plateau and its noise-driven activity was
+    # analysed (not blown up within analysis.min_run_steps: its mechanism values are NaN)
+    left = (_v(ds, "left_plateau") > 0) & np.isfinite(_v(ds, "fp_spread"))
     absent = [] if left.any() else [f"mechanism absent: {plateau_note(ds, ratio)}"]
     present = [] if not left.any() else [plateau_note(ds, ratio)]
     mnotes = absent + present
@@ -235,7 +238,8 @@ def write_claims(settings: dict, stats_ncs: dict[str, str], out_csv: str, out_md
         df, "Claims table: hmm study", CLAIM_TEXT, rule_of(cfg), prov,
         notes=[f"**Plateau.** A network left the i.i.d.-emission plateau if its volatility is at "
                f"most {ratio:g} × the volatility of i.i.d. symbols with its own marginals. "
-               "Mechanism rows (B4–B12) use only such networks; a row with none reads "
+               "Mechanism rows (B4–B12) use only such networks whose noise-driven run did not "
+               "blow up within `analysis.min_run_steps`; a row with none reads "
                "inconclusive, its note starting 'mechanism absent' with the diagnostic.",
                "**Replicates.** Each row uses the seeds of the HMM's reference model "
                "(`analysis.reference`); the grid's other models are in hmm_fig_metrics."])

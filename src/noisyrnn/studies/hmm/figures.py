@@ -56,9 +56,30 @@ class Panels:
         return ax
 
 
+def shown_seed(ds: xr.Dataset) -> int:
+    """Index of the seed a single-network panel shows: the first that left the plateau with
+    sustained activity (its run never blew up), else the first with mechanism values, else 0."""
+    left = np.asarray(ds["left_plateau"].values) > 0
+    blown = np.isfinite(ds["run_diverged_at"].values) if "run_diverged_at" in ds else np.zeros(left.size, bool)
+    analysed = np.isfinite(ds["fp_spread"].values) if "fp_spread" in ds else np.ones(left.size, bool)
+    for ok in (left & ~blown & analysed, analysed):
+        if ok.any():
+            return int(np.flatnonzero(ok)[0])
+    return 0
+
+
+def _seed_label(ds: xr.Dataset, j: int) -> str:
+    return f"seed {int(ds['seed'].values[j])}"
+
+
 def _plateau_mark(ax, ds: xr.Dataset, seed_index: int = 0) -> None:
-    if int(ds["left_plateau"].values[seed_index]) == 0:
+    if "fp_spread" in ds and not np.isfinite(ds["fp_spread"].values[seed_index]):
+        plotting.mark_missing(ax, "the noise-driven run blew up at once:\nno sustained activity to analyse")
+    elif int(ds["left_plateau"].values[seed_index]) == 0:
         plotting.note(ax, "on the i.i.d. plateau:\nno mechanism expected", loc="upper right")
+    elif "run_diverged_at" in ds and np.isfinite(ds["run_diverged_at"].values[seed_index]):
+        plotting.note(ax, f"run blew up at step {int(ds['run_diverged_at'].values[seed_index])}:\n"
+                          "states before it", loc="upper right")
 
 
 def _title(name: str, ds: xr.Dataset | None = None) -> str:
@@ -142,7 +163,7 @@ def fig_metrics(stats, cfg) -> plt.Figure:
     return p.fig
 
 
-def _orbit_panel(ax, ds: xr.Dataset, seed: int = 0) -> None:
+def _orbit_panel(ax, ds: xr.Dataset, seed: int) -> None:
     pc = ds["orbit_pc"].values[seed]
     sym = ds["orbit_symbol"].values[seed]
     for k in range(3):
@@ -150,10 +171,10 @@ def _orbit_panel(ax, ds: xr.Dataset, seed: int = 0) -> None:
         if sel.any():
             ax.scatter(pc[sel, 0], pc[sel, 1], s=2, color=SYMBOL_COLORS[k], label=f"argmax {k}")
     fp = ds["fp_pc"].values[seed]
-    ax.scatter([fp[0]], [fp[1]], marker="*", s=120, color="k", label="fixed point (no input)")
+    ax.scatter([fp[0]], [fp[1]], marker="*", s=60, color="k", label="fixed point (no input)")
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
-    ax.legend(fontsize=6, markerscale=3)
+    ax.legend(fontsize=6, markerscale=2)
     _plateau_mark(ax, ds, seed)
 
 
@@ -163,7 +184,8 @@ def fig_orbits(stats, cfg) -> plt.Figure:
     for name in names:
         ds = stats[name]
         _need(ds, ["orbit_pc", "orbit_symbol", "fp_pc", "fp_spread"], "hmm_fig_orbits")
-        _orbit_panel(p.next(f"{_title(name, ds)}: noise-driven"), ds)
+        j = shown_seed(ds)
+        _orbit_panel(p.next(f"{TITLES.get(name, name)}: noise-driven, {_seed_label(ds, j)}"), ds, j)
     ax = p.next("without input: end-state spread")
     for i, name in enumerate(names):
         sp = stats[name]["fp_spread"].values
@@ -186,19 +208,20 @@ def fig_noise(stats, cfg) -> plt.Figure:
     for name in names:
         ds = stats[name]
         _need(ds, ["orbit_noise_pc", "orbit_radius", "readout_alignment"], "hmm_fig_noise")
-        ax = p.next(f"{_title(name, ds)}: 95 % contours")
+        j0 = shown_seed(ds)
+        ax = p.next(f"{TITLES.get(name, name)}: 95 % contours, {_seed_label(ds, j0)}")
         levels = ds["noise_level"].values
         cols = plotting.colors(len(levels), "viridis")
         for i, lev in enumerate(levels):
-            pts = ds["orbit_noise_pc"].values[0, i]
-            if np.ptp(pts[:, 0]) > 0 and np.ptp(pts[:, 1]) > 0:
+            pts = ds["orbit_noise_pc"].values[j0, i]
+            if np.isfinite(pts).all() and np.ptp(pts[:, 0]) > 0 and np.ptp(pts[:, 1]) > 0:
                 sns.kdeplot(x=pts[:, 0], y=pts[:, 1], levels=[0.05], color=cols[i], ax=ax,
                             warn_singular=False)
             ax.plot([], [], color=cols[i], label=f"noise {lev:g}")
         ax.set_xlabel("PC1")
         ax.set_ylabel("PC2")
         ax.legend(fontsize=6)
-        _plateau_mark(ax, ds)
+        _plateau_mark(ax, ds, j0)
         ax = p.next(f"{TITLES.get(name, name)}: radius vs noise")
         for j, s in enumerate(ds["seed"].values):
             r = ds["orbit_radius"].values[j]
@@ -236,7 +259,10 @@ def fig_training(stats, cfg) -> plt.Figure:
         ax = p.next(f"{_title(name, ds)}: loss")
         for j, s in enumerate(ds["seed"].values):
             ax.plot(ds["epoch"].values, ds["train_loss"].values[j], lw=0.8, label=f"train, seed {int(s)}")
-            ax.plot(ds["epoch"].values, ds["val_loss"].values[j], lw=0.8, ls="--", label=f"validation, seed {int(s)}")
+            v = ds["val_loss"].values[j]
+            ok = np.isfinite(v)  # validated every training.val_every epochs
+            ax.plot(ds["epoch"].values[ok], v[ok], lw=0.8, ls="--", marker=".", ms=2,
+                    label=f"validation, seed {int(s)}")
             ax.axvline(int(ds["best_epoch"].values[j]), color="0.6", lw=0.5)
         ax.set_xlabel("epoch")
         ax.set_ylabel("Sinkhorn divergence")
@@ -277,13 +303,14 @@ def fig_regions(stats, cfg) -> plt.Figure:
     _need(ds, ["rt", "rt_pc", "region", "sign_changes", "unstable", "sensitivity_cluster",
                "sensitivity_transition"], "hmm_fig_regions")
     p = Panels(4, 4, width=3.2)
-    ax = p.next(f"{_title(name, ds)}: residency time")
-    pc, rt = ds["rt_pc"].values[0], ds["rt"].values[0]
+    j = shown_seed(ds)
+    ax = p.next(f"{TITLES.get(name, name)}: residency time, {_seed_label(ds, j)}")
+    pc, rt = ds["rt_pc"].values[j], ds["rt"].values[j]
     sc = ax.scatter(pc[:, 0], pc[:, 1], c=np.log10(np.clip(rt, 1, None)), s=4, cmap="magma")
     p.fig.colorbar(sc, ax=ax, shrink=0.8, label="log10 RT (steps)")
     ax.set_xlabel("PC1")
     ax.set_ylabel("PC2")
-    _plateau_mark(ax, ds)
+    _plateau_mark(ax, ds, j)
     region = ds["region"].values
     for ax, var, ylabel in ((p.next("sign changes per region"), "sign_changes",
                              "sign changes of Δ max logit"),
@@ -322,8 +349,9 @@ def fig_kick(stats, cfg) -> plt.Figure:
     _need(ds, ["kick_p_cluster", "kick_p_transition", "kick_mask", "pop_within1", "ablation_rate",
                "ablation_pairs"], "hmm_fig_kick")
     p = Panels(4, 4, width=3.2)
-    ax = p.next(f"{_title(name, ds)}: kick rule")
-    pc, pt, mask = ds["kick_p_cluster"].values[0], ds["kick_p_transition"].values[0], ds["kick_mask"].values[0] > 0
+    j = shown_seed(ds)
+    ax = p.next(f"{TITLES.get(name, name)}: kick rule, {_seed_label(ds, j)}")
+    pc, pt, mask = ds["kick_p_cluster"].values[j], ds["kick_p_transition"].values[j], ds["kick_mask"].values[j] > 0
     if not (np.isfinite(pc) & np.isfinite(pt)).any():
         plotting.mark_missing(ax, "no cluster or no transition states: the rule has no data")
     ax.scatter(pc[~mask], pt[~mask], s=6, color="0.6", label="other neurons")
@@ -333,7 +361,7 @@ def fig_kick(stats, cfg) -> plt.Figure:
     ax.set_xlabel("P(pre-activation > 0 | cluster)")
     ax.set_ylabel("P(pre-activation > 0 | transition)")
     ax.legend(fontsize=6)
-    _plateau_mark(ax, ds)
+    _plateau_mark(ax, ds, j)
     ax = p.next("population weights (seed mean)")
     blocks = np.array([[np.nanmean(ds["pop_within1"].values), np.nanmean(ds["pop_between21"].values)],
                        [np.nanmean(ds["pop_between12"].values), np.nanmean(ds["pop_within2"].values)]])
@@ -375,7 +403,8 @@ def fig_multi(stats, cfg) -> plt.Figure:
     for name in names:
         ds = stats[name]
         _need(ds, ["orbit_pc", "rt", "rt_symbol", "region", "kick_block"], "hmm_fig_multi")
-        _orbit_panel(p.next(f"{_title(name, ds)}: orbits"), ds)
+        j = shown_seed(ds)
+        _orbit_panel(p.next(f"{TITLES.get(name, name)}: orbits, {_seed_label(ds, j)}"), ds, j)
         ax = p.next(f"{TITLES.get(name, name)}: residency per output")
         rt, region, sym = ds["rt"].values, ds["region"].values, ds["rt_symbol"].values
         for k in range(3):

@@ -28,7 +28,7 @@ TARGET ?=
 PYTEST_ARGS ?=
 # `make figures` with the default config (5 seeds, 65 jobs) on 2 idle CPU cores: 56 min measured end to end,
 # about 52 min since KDE-KL is off (README, "Scales and measured times").
-DEFAULT_TIME ?= 71 minutes (replay about 52 min, 56 measured with KDE-KL on; stm 19 min measured)
+DEFAULT_TIME ?= 99 minutes (replay about 52 min, 56 measured with KDE-KL on; stm 19 min measured; hmm 28 min measured)
 # torch is installed first, alone: set TORCH_INDEX=https://download.pytorch.org/whl/cpu for the
 # CPU-only wheel (PyPI's Linux wheel bundles CUDA).
 TORCH_VERSION := $(shell sed -n 's/.*"torch==\([^"]*\)".*/\1/p' pyproject.toml)

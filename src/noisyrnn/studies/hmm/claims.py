@@ -152,7 +152,9 @@ def hmm_rows(name: str, ds: xr.Dataset, cfg: ClaimsConfig, ratio: float) -> list
     # a seed counts for the mechanism if it left the plateau and its noise-driven activity was
     # analysed (not blown up within analysis.min_run_steps: its mechanism values are NaN)
     left = (_v(ds, "left_plateau") > 0) & np.isfinite(_v(ds, "fp_spread"))
-    absent = [] if left.any() else [f"mechanism absent: {plateau_note(ds, ratio)}"]
+    absent = [] if left.any() else [
+        "mechanism absent: no network both left the plateau and kept its noise-driven activity "
+        f"bounded for analysis.min_run_steps; {plateau_note(ds, ratio)}"]
     present = [] if not left.any() else [plateau_note(ds, ratio)]
     mnotes = absent + present
 

@@ -165,6 +165,9 @@ def fig_metrics(stats, cfg) -> plt.Figure:
 
 def _orbit_panel(ax, ds: xr.Dataset, seed: int) -> None:
     pc = ds["orbit_pc"].values[seed]
+    if not np.isfinite(pc).any():
+        _plateau_mark(ax, ds, seed)
+        return
     sym = ds["orbit_symbol"].values[seed]
     for k in range(3):
         sel = sym == k
@@ -413,9 +416,12 @@ def fig_multi(stats, cfg) -> plt.Figure:
             if np.isfinite(per_seed).any():
                 ax.bar(k, np.nanmean(per_seed), color=SYMBOL_COLORS[k], alpha=0.7)
                 ax.scatter(np.full(len(per_seed), k), per_seed, color="k", s=10, zorder=3)
+        if not np.isfinite(rt).any():
+            plotting.mark_missing(ax, "no sustained activity: no residency times")
         ax.set_xticks(range(3), [f"argmax {k}" for k in range(3)])
         ax.set_ylabel("mean residency time (steps)")
-        plotting.note(ax, f"{float((region == 2).mean()):.0%} of states in clusters", loc="upper right")
+        if np.isfinite(rt).any():
+            plotting.note(ax, f"{float((region == 2).mean()):.0%} of states in clusters", loc="upper right")
         ax = p.next(f"{TITLES.get(name, name)}: W_hh between kick triplets")
         b = np.nanmean(ds["kick_block"].values, axis=0) if np.isfinite(ds["kick_block"].values).any() else None
         if b is None:
